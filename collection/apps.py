@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class CollectionConfig(AppConfig):
+    name = "collection"
+    verbose_name = "征缴"
+
+    def ready(self) -> None:
+        from collection.selectors import resident_payments
+        from enrollment.panels import ResidentPanel, register_resident_panel
+
+        register_resident_panel(
+            ResidentPanel(
+                key="payments",
+                title="缴费记录",
+                template_name="collection/panels/resident_payments.html",
+                context=lambda *, resident, user: {
+                    "payments": resident_payments(resident=resident)
+                },
+                order=10,
+            )
+        )

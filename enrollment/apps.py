@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EnrollmentConfig(AppConfig):
+    name = "enrollment"
+    verbose_name = "参保登记"

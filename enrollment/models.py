@@ -1,0 +1,202 @@
+"""Residents and what is known about them: status, exclusions, special-group listings."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.lookups import StartsWith
+
+from pension.models import Region, RegionScopedQuerySet
+
+
+class ResidentQuerySet(RegionScopedQuerySet):
+    region_field = "village__code"
+
+    def search(self, text: str) -> ResidentQuerySet:
+        """An ID number (whole or its start) or a name fragment, as a clerk types it."""
+        from pension import idnumber
+
+        text = (text or "").strip()
+        if not text:
+            return self
+        normalised = idnumber.normalise(text)
+        if normalised[:1].isdigit():
+            return self.filter(id_number__startswith=normalised)
+        return self.filter(name__contains=text)
+
+
+class Resident(models.Model):
+    """One person with local household registration, keyed by their ID number.
+
+    Residents are never deleted: they are sealed, cancelled or excluded with a reason and a date.
+    """
+
+    class Status(models.TextChoices):
+        NOT_ELIGIBLE = "not_eligible", "未到参保年龄"
+        ELIGIBLE = "eligible", "应参保未参保"
+        ENROLLED = "enrolled", "已参保"
+        RECEIVING = "receiving", "领取待遇"
+        SEALED = "sealed", "已封存"
+        DECEASED = "deceased", "死亡待注销"
+        CANCELLED = "cancelled", "已注销"
+        EXCLUDED = "excluded", "不属参保范围"
+
+    class Exclusion(models.TextChoices):
+        STUDENT = "student", "在校学生"
+        CIVIL_SERVANT = "civil_servant", "机关事业单位人员"
+        EMPLOYEE_PENSION = "employee_pension", "已参加职工养老保险"
+        LANDLOST_PENSION = "landlost_pension", "已参加被征地农民养老保险"
+
+    class Sex(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    village = models.ForeignKey(
+        Region,
+        verbose_name="村(社区)",
+        on_delete=models.PROTECT,
+        related_name="residents",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+    group = models.ForeignKey(
+        Region,
+        verbose_name="村民小组",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_residents",
+        limit_choices_to={"level": Region.Level.GROUP},
+    )
+    household_no = models.CharField("户号", max_length=30, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    status = models.CharField("参保状态", max_length=15, choices=Status.choices)
+    status_reason = models.CharField("状态原因", max_length=200, blank=True)
+    status_date = models.DateField("状态日期")
+    exclusion = models.CharField(
+        "不属参保范围原因", max_length=20, choices=Exclusion.choices, blank=True
+    )
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "参保人"
+        verbose_name_plural = "参保人"
+        ordering = ["village_id", "household_no", "id_number"]
+        constraints = [
+            models.CheckConstraint(
+                name="resident_id_number_format",
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+            ),
+            models.CheckConstraint(
+                name="resident_group_inside_village",
+                condition=Q(group__isnull=True)
+                | Q(StartsWith(models.F("group_id"), models.F("village_id"))),
+            ),
+            models.CheckConstraint(
+                name="resident_excluded_has_reason",
+                condition=~Q(status="excluded") | ~Q(exclusion=""),
+            ),
+        ]
+        indexes = [
+            # Name search on the resident page and the admin.
+            models.Index(fields=["name"], name="resident_name_idx"),
+            # Township worklists: "unpaid/eligible residents of this village".
+            models.Index(fields=["village", "status"], name="resident_village_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.masked_id}）"
+
+    @property
+    def masked_id(self) -> str:
+        from pension.idnumber import mask
+
+        return mask(self.id_number)
+
+    def age_on(self, day: datetime.date) -> int:
+        from pension.idnumber import age_on
+
+        return age_on(self.birth_date, day)
+
+
+class SpecialGroupMembershipQuerySet(RegionScopedQuerySet):
+    region_field = "resident__village__code"
+
+    def active_on(self, day: datetime.date) -> SpecialGroupMembershipQuerySet:
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day), valid_from__lte=day)
+
+    def backed_in_year(self, year: int) -> SpecialGroupMembershipQuerySet:
+        """Memberships a department list dated in `year` confirms (DESIGN §6 rule 3)."""
+        return self.filter(list_date__year=year)
+
+
+class SpecialGroupMembership(models.Model):
+    """One resident's listing in a special group, as received from a department's list.
+
+    A person who drops off a later list keeps this row with valid_to set, so history stays.
+    """
+
+    class Category(models.TextChoices):
+        TUOPIN = "tuopin", "脱贫人口"
+        FANPIN = "fanpin", "返贫致贫人口"
+        DIBAO = "dibao", "低保对象"
+        TEKUN = "tekun", "特困人员"
+        DISABILITY = "disability", "重度残疾人"
+        FAMILY_PLANNING = "family_planning", "计生两户"
+
+    class Department(models.TextChoices):
+        CIVIL_AFFAIRS = "civil_affairs", "民政"
+        RURAL_REVITALISATION = "rural_revitalisation", "乡村振兴"
+        DISABLED_FEDERATION = "disabled_federation", "残联"
+        HEALTH_COMMISSION = "health_commission", "卫健"
+
+    DEPARTMENT_OF = {
+        Category.TUOPIN: Department.RURAL_REVITALISATION,
+        Category.FANPIN: Department.RURAL_REVITALISATION,
+        Category.DIBAO: Department.CIVIL_AFFAIRS,
+        Category.TEKUN: Department.CIVIL_AFFAIRS,
+        Category.DISABILITY: Department.DISABLED_FEDERATION,
+        Category.FAMILY_PLANNING: Department.HEALTH_COMMISSION,
+    }
+
+    resident = models.ForeignKey(
+        Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="memberships"
+    )
+    category = models.CharField("特殊群体类别", max_length=20, choices=Category.choices)
+    department = models.CharField("来源部门", max_length=25, choices=Department.choices)
+    list_date = models.DateField("名单日期")
+    valid_from = models.DateField("起始日期")
+    valid_to = models.DateField("终止日期", null=True, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    objects = SpecialGroupMembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "特殊群体身份"
+        verbose_name_plural = "特殊群体身份"
+        ordering = ["resident_id", "category", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                name="membership_valid_to_after_valid_from",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+            ),
+            models.UniqueConstraint(
+                name="membership_one_listing_per_category_and_start",
+                fields=["resident", "category", "valid_from"],
+            ),
+        ]
+        indexes = [
+            # Proxy qualification: "who is in category X on date D".
+            models.Index(fields=["category", "valid_from", "valid_to"], name="membership_cat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.valid_from}–{self.valid_to or ''}"

@@ -1,0 +1,236 @@
+"""The shared kernel: administrative regions, staff accounts with their scope, the audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+models.CharField.register_lookup(Length)
+
+
+class RegionScopedQuerySet(models.QuerySet):
+    """A queryset whose rows belong to a region through a code column.
+
+    Subclasses name that column in `region_field`. `visible_to(user)` is the one place where the
+    region scope of pages, API endpoints and exports is applied.
+    """
+
+    region_field: str = "code"
+
+    def in_region(self, region: Region | str) -> RegionScopedQuerySet:
+        code = region if isinstance(region, str) else region.code
+        return self.filter(**{f"{self.region_field}__startswith": code})
+
+    def in_any_region(self, codes: Iterable[str]) -> RegionScopedQuerySet:
+        condition = Q()
+        for code in codes:
+            condition |= Q(**{f"{self.region_field}__startswith": code})
+        if not condition:
+            return self.none()
+        return self.filter(condition)
+
+    def visible_to(self, user) -> RegionScopedQuerySet:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.in_any_region(user.scope_codes())
+
+
+class RegionQuerySet(RegionScopedQuerySet):
+    region_field = "code"
+
+
+class Region(models.Model):
+    """One administrative unit, from province down to villager group.
+
+    The code is the primary key and every level's code extends its parent's, so "everything in a
+    county" is a prefix match on the code; tables that point at a region inherit that property.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", "省"
+        PREFECTURE = "prefecture", "市/州"
+        COUNTY = "county", "县/市/区"
+        TOWNSHIP = "township", "乡/镇/街道"
+        VILLAGE = "village", "村/社区"
+        GROUP = "group", "村民小组"
+
+    CODE_LENGTH = {
+        Level.PROVINCE: 2,
+        Level.PREFECTURE: 4,
+        Level.COUNTY: 6,
+        Level.TOWNSHIP: 9,
+        Level.VILLAGE: 12,
+        Level.GROUP: 15,
+    }
+
+    code = models.CharField("区划代码", max_length=15, primary_key=True)
+    name = models.CharField("名称", max_length=60)
+    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="region_code_length_matches_level",
+                condition=(
+                    Q(level="province", code__length=2)
+                    | Q(level="prefecture", code__length=4)
+                    | Q(level="county", code__length=6)
+                    | Q(level="township", code__length=9)
+                    | Q(level="village", code__length=12)
+                    | Q(level="group", code__length=15)
+                ),
+            ),
+            models.CheckConstraint(
+                name="region_code_is_digits",
+                condition=Q(code__regex=r"^[0-9]+$"),
+            ),
+            models.CheckConstraint(
+                name="region_code_extends_parent_code",
+                condition=Q(parent__isnull=True) | Q(code__startswith=models.F("parent_id")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @classmethod
+    def level_for_code(cls, code: str) -> str | None:
+        for level, length in cls.CODE_LENGTH.items():
+            if len(code) == length:
+                return level
+        return None
+
+    @property
+    def county_code(self) -> str | None:
+        return self.code[:6] if len(self.code) >= 6 else None
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2]
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes of every ancestor, nearest last, derived from the code itself."""
+        return [self.code[:n] for n in (2, 4, 6, 9, 12) if n < len(self.code)]
+
+
+class User(AbstractUser):
+    """A staff account: a person in a role, working inside one region.
+
+    Township staff work in their township, village agents in their villages, the county bureau,
+    the tax bureau and auditors in their county.
+    """
+
+    class Role(models.TextChoices):
+        COUNTY = "county", "县人社局/社保中心"
+        TOWNSHIP = "township", "乡镇社保所"
+        AGENT = "agent", "村协办员"
+        TAX = "tax", "税务局"
+        AUDITOR = "auditor", "审计监督（只读）"
+
+    role = models.CharField("角色", max_length=10, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所属区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    villages = models.ManyToManyField(
+        Region,
+        verbose_name="负责的村（协办员）",
+        blank=True,
+        related_name="agents",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_known_or_blank",
+                condition=Q(role__in=["", "county", "township", "agent", "tax", "auditor"]),
+            ),
+        ]
+
+    def scope_codes(self) -> list[str]:
+        """Region code prefixes this user may see; an empty list means nothing."""
+        if self.role == self.Role.AGENT:
+            codes = [village.code for village in self.villages.all()]
+            if codes:
+                return codes
+        return [self.region_id] if self.region_id else []
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == self.Role.AUDITOR
+
+    def can_see_region(self, code: str) -> bool:
+        if self.is_superuser:
+            return True
+        return any(code.startswith(prefix) for prefix in self.scope_codes())
+
+
+class AuditQuerySet(RegionScopedQuerySet):
+    region_field = "region_code"
+
+    def for_object(self, obj: models.Model) -> AuditQuerySet:
+        return self.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk))
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who changed a person's status or recorded money, when, old and new.
+
+    Bulk work writes one row per person in bulk, or one summary row naming the batch.
+    """
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
+    )
+    action = models.CharField("操作", max_length=40)
+    target_type = models.CharField("对象类型", max_length=60)
+    target_id = models.CharField("对象编号", max_length=40)
+    region_code = models.CharField("区划代码", max_length=15, blank=True, db_index=True)
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The resident page reads one person's history.
+            models.Index(fields=["target_type", "target_id", "at"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
