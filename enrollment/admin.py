@@ -19,7 +19,12 @@ class ResidentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     search_help_text = "输入身份证号码或姓名"
     list_select_related = ["village"]
     raw_id_fields = ["village", "group"]
-    readonly_fields = ["sex", "birth_date", "created_at", "updated_at"]
+    # Status, identity and what the ID number encodes change only through the services, which
+    # audit every change; the admin corrects contact details and household numbers.
+    readonly_fields = [
+        "id_number", "sex", "birth_date", "status", "status_reason", "status_date", "exclusion",
+        "created_at", "updated_at",
+    ]  # fmt: skip
     inlines = [MembershipInline]
     show_full_result_count = False
 
@@ -29,6 +34,11 @@ class ResidentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         if normalised[:1].isdigit():
             return queryset.filter(id_number__startswith=normalised), False
         return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        # Residents come from the registry comparison or the register service, which derive sex
+        # and birth date from the ID number.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         # Residents are sealed or cancelled with a reason, never deleted.

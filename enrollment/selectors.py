@@ -26,5 +26,17 @@ def resident_memberships(*, resident: Resident) -> QuerySet[SpecialGroupMembersh
     return resident.memberships.order_by("-valid_from")
 
 
-def resident_history(*, resident: Resident) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.for_object(resident).select_related("actor")
+def resident_history(*, resident: Resident) -> list[dict]:
+    """The resident's audit entries with status codes turned into the clerk's words."""
+    labels = dict(Resident.Status.choices)
+    rows = []
+    for entry in AuditEntry.objects.for_object(resident).select_related("actor"):
+        changes = []
+        for field, values in (entry.changes or {}).items():
+            if field == "status" and isinstance(values, list):
+                old, new = (labels.get(v, v or "—") for v in values)
+                changes.append(f"参保状态：{old} → {new}")
+            else:
+                changes.append(f"{field}：{values}")
+        rows.append({"entry": entry, "changes": "；".join(changes)})
+    return rows

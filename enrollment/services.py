@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import Resident
-from pension.models import User
+from pension import idnumber
+from pension.models import Region, User
 from pension.services import audit_record
 
 
@@ -51,4 +52,69 @@ def resident_change_status(
             note=reason,
         )
     resident.refresh_from_db()
+    return resident
+
+
+class ResidentRejected(Exception):
+    """A resident that cannot be registered; the message names the reason in Chinese."""
+
+
+ENROLMENT_AGE = 16
+
+
+def resident_register(
+    *,
+    id_number: str,
+    name: str,
+    village: Region,
+    group: Region | None = None,
+    household_no: str = "",
+    phone: str = "",
+    actor: User | None,
+    on: datetime.date | None = None,
+) -> Resident:
+    """Put one person on file; sex and birth date come from the ID number, never from input.
+
+    A person of 16 or over on `on` starts as eligible-not-enrolled, a younger one as not yet
+    eligible (DESIGN §6 rule 1; exclusions are applied by the department-list comparison).
+    """
+    on = on or timezone.localdate()
+    try:
+        parsed = idnumber.parse(id_number, today=on)
+    except idnumber.InvalidIDNumber as exc:
+        raise ResidentRejected(exc.message) from None
+    name = (name or "").strip()
+    if not name:
+        raise ResidentRejected("姓名不能为空")
+    if village.level != Region.Level.VILLAGE:
+        raise ResidentRejected(f"{village.name} 不是村(社区)，不能作为户籍地")
+    if group is not None and group.parent_id != village.code:
+        raise ResidentRejected(f"{group.name} 不属于 {village.name}")
+    if Resident.objects.filter(id_number=parsed.number).exists():
+        raise ResidentRejected(f"身份证号码 {idnumber.mask(parsed.number)} 已在册")
+    status = (
+        Resident.Status.ELIGIBLE
+        if idnumber.age_on(parsed.birth_date, on) >= ENROLMENT_AGE
+        else Resident.Status.NOT_ELIGIBLE
+    )
+    with transaction.atomic():
+        resident = Resident.objects.create(
+            id_number=parsed.number,
+            name=name,
+            sex=parsed.sex,
+            birth_date=parsed.birth_date,
+            village=village,
+            group=group,
+            household_no=household_no,
+            phone=phone,
+            status=status,
+            status_date=on,
+        )
+        audit_record(
+            actor=actor,
+            action="resident.register",
+            target=resident,
+            region_code=village.code,
+            changes={"status": [None, status]},
+        )
     return resident

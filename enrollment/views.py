@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
 from enrollment import selectors
@@ -61,6 +62,7 @@ class ResidentDetailView(RegionScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         resident = self.object
         context.update(
+            age=resident.age_on(timezone.localdate()),
             memberships=selectors.resident_memberships(resident=resident),
             history=selectors.resident_history(resident=resident),
             panels=[

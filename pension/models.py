@@ -179,6 +179,11 @@ class User(AbstractUser):
             ),
         ]
 
+    @property
+    def display_name(self) -> str:
+        """Chinese order: family name first, no space."""
+        return f"{self.last_name}{self.first_name}" or self.username
+
     def scope_codes(self) -> list[str]:
         """Region code prefixes this user may see; an empty list means nothing."""
         if self.role == self.Role.AGENT:
@@ -232,5 +237,17 @@ class AuditEntry(models.Model):
             models.Index(fields=["target_type", "target_id", "at"], name="audit_target_idx"),
         ]
 
+    ACTION_LABELS = {
+        "resident.register": "登记参保人",
+        "resident.status": "变更参保状态",
+        "payment.record": "登记缴费",
+        "payment.reverse": "冲正",
+        "demo.seed": "生成演示数据",
+    }
+
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    @property
+    def action_label(self) -> str:
+        return self.ACTION_LABELS.get(self.action, self.action)

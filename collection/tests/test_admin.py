@@ -59,3 +59,5 @@ def test_payments_are_read_only_in_the_admin(client, db):
     admin = User.objects.create_superuser("root", password="x-long-password-1")
     client.force_login(admin)
     assert client.get(reverse("admin:collection_payment_add")).status_code == 403
+    # Residents are put on file by the services, which derive sex and birth date from the ID.
+    assert client.get(reverse("admin:enrollment_resident_add")).status_code == 403

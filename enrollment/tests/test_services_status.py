@@ -46,3 +46,71 @@ def test_excluding_a_resident_requires_a_reason(resident, township_user):
     resident.refresh_from_db()
     assert resident.status == "enrolled"
     assert not AuditEntry.objects.exists()
+
+
+def _number(area: str, birth: str, order: str = "123") -> str:
+    from pension.idnumber import check_digit
+
+    return f"{area}{birth}{order}" + check_digit(f"{area}{birth}{order}")
+
+
+def test_registering_derives_sex_and_birth_date_from_the_id_number(village, township_user):
+    from enrollment.services import resident_register
+
+    number = _number("530927", "19900214", "124")  # even 17th digit: female
+    person = resident_register(
+        id_number=f" {number.lower()} ",
+        name=" 叶嘎 ",
+        village=village,
+        actor=township_user,
+        on=datetime.date(2023, 3, 1),
+    )
+    assert (person.id_number, person.name) == (number, "叶嘎")
+    assert (person.sex, person.birth_date) == ("F", datetime.date(1990, 2, 14))
+    assert person.status == Resident.Status.ELIGIBLE
+    assert AuditEntry.objects.for_object(person).get().action == "resident.register"
+
+
+def test_a_child_is_registered_as_not_yet_eligible_until_16(village, township_user):
+    from enrollment.services import resident_register
+
+    person = resident_register(
+        id_number=_number("530927", "20070302"),
+        name="岩块",
+        village=village,
+        actor=township_user,
+        on=datetime.date(2023, 3, 1),
+    )
+    assert person.status == Resident.Status.NOT_ELIGIBLE
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("530927199002141239", "校验位错误"),
+        ("530927199902301234", "出生日期无效"),
+        ("53092719900214", "格式错误"),
+    ],
+)
+def test_an_invalid_id_number_is_refused_and_nothing_is_written(
+    village, township_user, raw, message
+):
+    from enrollment.services import ResidentRejected, resident_register
+
+    if message == "校验位错误":
+        good = _number("530927", "19900214", "123")
+        raw = good[:17] + ("0" if good[17] != "0" else "1")
+    with pytest.raises(ResidentRejected, match=message):
+        resident_register(id_number=raw, name="岩门", village=village, actor=township_user)
+    assert not Resident.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_same_person_cannot_be_registered_twice(resident, township_user):
+    from enrollment.services import ResidentRejected, resident_register
+
+    with pytest.raises(ResidentRejected, match="已在册"):
+        resident_register(
+            id_number=resident.id_number, name="重复", village=resident.village, actor=None
+        )
+    assert Resident.objects.count() == 1

@@ -71,7 +71,8 @@ def test_the_detail_page_shows_status_history_groups_and_payments(client, townsh
     page = client.get(detail_url(resident)).content.decode()
     assert "低保对象" in page
     assert "V-1" in page and "300.00" in page
-    assert "eligible → enrolled" in page
+    assert "参保状态：应参保未参保 → 已参保" in page
+    assert "变更参保状态" in page
 
 
 def test_the_detail_page_answers_404_outside_the_users_region(
