@@ -49,6 +49,11 @@ class Resident(models.Model):
         EMPLOYEE_PENSION = "employee_pension", "已参加职工养老保险"
         LANDLOST_PENSION = "landlost_pension", "已参加被征地农民养老保险"
 
+    class SealReason(models.TextChoices):
+        MARRIED_OUT = "married_out", "外嫁未迁户口"
+        LOST_CONTACT = "lost_contact", "失联"
+        EMPTY_HOUSEHOLD = "empty_household", "空挂户"
+
     class Sex(models.TextChoices):
         MALE = "M", "男"
         FEMALE = "F", "女"
@@ -200,3 +205,103 @@ class SpecialGroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.valid_from}–{self.valid_to or ''}"
+
+
+class FindingQuerySet(RegionScopedQuerySet):
+    region_field = "region__code"
+
+    def open(self) -> FindingQuerySet:
+        return self.filter(status=Finding.Status.OPEN)
+
+
+class Finding(models.Model):
+    """One row that needs a person's decision (疑点), raised by a comparison or a check.
+
+    At most one open finding exists per kind and ID number, so running a comparison again does
+    not raise the same question twice; a resolved finding stays as the record of the decision.
+    """
+
+    class Kind(models.TextChoices):
+        NOT_ENROLLED = "not_enrolled", "应参保未参保"
+        INTERRUPTED = "interrupted", "缴费中断"
+        AMOUNT_CHANGED = "amount_changed", "缴费额变化较大"
+        ID_NAME_MISMATCH = "id_name_mismatch", "身份证号码与姓名不符"
+        UNVERIFIABLE = "unverifiable", "无法核实"
+        SHARED_CODE = "shared_code", "两人共用一个参保编号"
+        NO_REGISTRATION = "no_registration", "本地无户籍"
+        DECEASED = "deceased", "死亡待注销"
+        MOVED_OUT = "moved_out", "户籍迁出"
+        INVALID_CHECK_DIGIT = "invalid_check_digit", "身份证校验位错误"
+        UNKNOWN_PERSON = "unknown_person", "名单人员未在册"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        RESOLVED = "resolved", "已处理"
+        SEALED = "sealed", "已封存"
+
+    kind = models.CharField("疑点类型", max_length=20, choices=Kind.choices)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    id_number = models.CharField("公民身份号码", max_length=18)
+    name = models.CharField("姓名", max_length=50, blank=True)
+    resident = models.ForeignKey(
+        Resident,
+        verbose_name="参保人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所属区划",
+        on_delete=models.PROTECT,
+        related_name="findings",
+        help_text="参保人所在村；名单人员未在册时为县。",
+    )
+    detail = models.CharField("情况说明", max_length=300, blank=True)
+    source = models.CharField("来源", max_length=60, blank=True)
+    assignee = models.ForeignKey(
+        "pension.User",
+        verbose_name="经办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_findings",
+    )
+    resolution_note = models.CharField("处理意见", max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        "pension.User",
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolved_findings",
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "疑点"
+        verbose_name_plural = "疑点"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                name="finding_one_open_per_kind_and_id_number",
+                fields=["kind", "id_number"],
+                condition=Q(status="open"),
+            ),
+            models.CheckConstraint(
+                name="finding_resolved_has_resolver_and_time",
+                condition=Q(status="open")
+                | (Q(resolved_by__isnull=False) & Q(resolved_at__isnull=False)),
+            ),
+        ]
+        indexes = [
+            # The township worklist: open findings of a region by kind.
+            models.Index(fields=["region", "status", "kind"], name="finding_worklist_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.name}"

@@ -20,7 +20,7 @@ from django.utils import timezone
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: Any) -> str:
+def copy_text(value: Any) -> str:
     """One value in COPY's text format; the hot loop of every bulk load, so types go first."""
     kind = type(value)
     if kind is str:
@@ -75,7 +75,7 @@ def bulk_insert(
         buffer = io.StringIO()
         count = 0
         for row in rows:
-            buffer.write("\t".join(_copy_text(v) for v in (*row, *extra_values)))
+            buffer.write("\t".join(copy_text(v) for v in (*row, *extra_values)))
             buffer.write("\n")
             count += 1
         buffer.seek(0)

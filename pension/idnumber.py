@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from operator import mul
 
 __all__ = [
     "IDNumber",
@@ -32,6 +33,7 @@ __all__ = [
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_ZERO_OFFSET = ord("0") * sum(_WEIGHTS)
 
 # Spelled [0-9] rather than \d: in Python \d also matches Arabic-Indic and other digits.
 _RE_18 = re.compile(r"[0-9]{17}[0-9X]")
@@ -90,7 +92,8 @@ def check_digit(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
     if not _RE_17.fullmatch(first17):
         raise InvalidIDNumber("format", _MSG_FORMAT)
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    # Byte arithmetic instead of int() per digit: registry imports check a million numbers.
+    total = sum(map(mul, first17.encode("ascii"), _WEIGHTS)) - _ZERO_OFFSET
     return _CHECK_CHARS[total % 11]
 
 

@@ -251,3 +251,88 @@ class AuditEntry(models.Model):
     @property
     def action_label(self) -> str:
         return self.ACTION_LABELS.get(self.action, self.action)
+
+
+class ImportJobQuerySet(RegionScopedQuerySet):
+    region_field = "region__code"
+
+
+class ImportJob(models.Model):
+    """One uploaded or command-line file import: what was asked, how far it got, what it found.
+
+    Every importer of the project (registry, department lists, regions, statements) records its
+    run here, so a page can show progress and the rejected rows can be downloaded afterwards.
+    """
+
+    class Kind(models.TextChoices):
+        REGIONS = "regions", "行政区划"
+        REGISTRY = "registry", "公安户籍比对"
+        DEPARTMENT = "department", "部门名单比对"
+        TARGETS = "targets", "参保任务数"
+        TAX_STATEMENT = "tax", "税务征收明细"
+        BANK_STATEMENT = "bank", "银行流水"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待处理"
+        RUNNING = "running", "处理中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="区划", on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    filename = models.CharField("文件名", max_length=255)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/", blank=True)
+    sha256 = models.CharField("文件摘要", max_length=64, blank=True)
+    params = models.JSONField("参数", default=dict, blank=True)
+    dry_run = models.BooleanField("仅试算", default=False)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    stage = models.CharField("当前步骤", max_length=60, blank=True)
+    summary = models.JSONField("结果", default=dict, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name="提交人", null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="import_job_progress_is_a_percentage", condition=Q(progress__lte=100)
+            ),
+        ]
+        indexes = [
+            # "The last registry comparison of this county" and the overdue checks.
+            models.Index(fields=["kind", "region", "status"], name="import_job_kind_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename}"
+
+
+class ImportRejection(models.Model):
+    """One rejected row of an import: its row number as the spreadsheet shows it, column, reason."""
+
+    job = models.ForeignKey(
+        ImportJob, verbose_name="导入任务", on_delete=models.CASCADE, related_name="rejections"
+    )
+    row = models.PositiveIntegerField("行号")
+    column = models.CharField("列", max_length=40, blank=True)
+    reason = models.CharField("原因", max_length=300)
+    value = models.CharField("原值", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "导入错误行"
+        verbose_name_plural = "导入错误行"
+        ordering = ["job_id", "row", "id"]
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 〈{self.column}〉: {self.reason}"

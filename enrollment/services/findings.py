@@ -1,0 +1,146 @@
+"""Working through findings (疑点), sealing (封存) and cancelling the deceased."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from enrollment.models import Finding, Resident
+from enrollment.services.residents import ResidentStatusConflict, resident_change_status
+from pension.models import AuditEntry, User
+from pension.services import audit_record_bulk
+
+SEALABLE = {
+    Resident.Status.ELIGIBLE,
+    Resident.Status.ENROLLED,
+    Resident.Status.NOT_ELIGIBLE,
+}
+
+
+class FindingError(Exception):
+    """A finding action that cannot be done; the message says why in Chinese."""
+
+
+def finding_resolve(*, finding: Finding, note: str, actor: User) -> Finding:
+    """Close one open finding with the clerk's note; a second click changes nothing."""
+    resolved = findings_resolve(
+        findings=Finding.objects.filter(pk=finding.pk), note=note, actor=actor
+    )
+    if not resolved:
+        raise FindingError("该疑点已处理，无需重复处理")
+    finding.refresh_from_db()
+    return finding
+
+
+def findings_resolve(*, findings: QuerySet[Finding], note: str, actor: User) -> int:
+    """Close every open finding of `findings` in one statement; returns how many closed."""
+    note = (note or "").strip()
+    if not note:
+        raise FindingError("请填写处理意见")
+    now = timezone.now()
+    with transaction.atomic():
+        targets = list(findings.open().values_list("pk", "region_id"))
+        closed = Finding.objects.filter(
+            pk__in=[pk for pk, _ in targets], status=Finding.Status.OPEN
+        ).update(
+            status=Finding.Status.RESOLVED,
+            resolution_note=note[:300],
+            resolved_by=actor,
+            resolved_at=now,
+        )
+        audit_record_bulk(
+            actor=actor,
+            action="finding.resolve",
+            target_type="enrollment.finding",
+            rows=((str(pk), region, {"status": ["open", "resolved"]}) for pk, region in targets),
+            note=note[:200],
+        )
+    return closed
+
+
+def resident_seal(
+    *,
+    resident: Resident,
+    reason: str,
+    actor: User,
+    note: str = "",
+    on: datetime.date | None = None,
+    finding: Finding | None = None,
+) -> Resident:
+    """Set a resident aside without deleting (DESIGN §6 rule 8); they leave progress."""
+    if reason not in Resident.SealReason.values:
+        raise FindingError("封存原因应为：外嫁未迁户口、失联或空挂户")
+    if resident.status not in SEALABLE:
+        raise FindingError(f"{resident.get_status_display()}的人员不能封存")
+    label = Resident.SealReason(reason).label
+    with transaction.atomic():
+        try:
+            resident_change_status(
+                resident=resident,
+                new_status=Resident.Status.SEALED,
+                reason=f"{label}{'：' + note if note else ''}"[:200],
+                actor=actor,
+                on=on,
+            )
+        except ResidentStatusConflict as exc:
+            raise FindingError(str(exc)) from None
+        if finding is not None:
+            Finding.objects.filter(pk=finding.pk, status=Finding.Status.OPEN).update(
+                status=Finding.Status.SEALED,
+                resolution_note=f"已封存：{label}",
+                resolved_by=actor,
+                resolved_at=timezone.now(),
+            )
+    return resident
+
+
+def resident_unseal(*, resident: Resident, actor: User, note: str = "") -> Resident:
+    """Undo a sealing: the resident returns to the status they had before it."""
+    if resident.status != Resident.Status.SEALED:
+        raise FindingError("该人员未封存")
+    last_seal = (
+        AuditEntry.objects.for_object(resident)
+        .filter(action="resident.status", changes__status__1=Resident.Status.SEALED)
+        .order_by("-at", "-id")
+        .first()
+    )
+    previous = Resident.Status.ELIGIBLE
+    if last_seal is not None and last_seal.changes["status"][0] in SEALABLE:
+        previous = last_seal.changes["status"][0]
+    try:
+        return resident_change_status(
+            resident=resident,
+            new_status=previous,
+            reason=f"解除封存{'：' + note if note else ''}"[:200],
+            actor=actor,
+        )
+    except ResidentStatusConflict as exc:
+        raise FindingError(str(exc)) from None
+
+
+def resident_cancel(*, resident: Resident, actor: User, note: str = "") -> Resident:
+    """Cancel a deceased resident's record (注销) and close their deceased finding."""
+    if resident.status != Resident.Status.DECEASED:
+        raise FindingError("只有“死亡待注销”的人员可以注销")
+    with transaction.atomic():
+        try:
+            resident_change_status(
+                resident=resident,
+                new_status=Resident.Status.CANCELLED,
+                reason=f"死亡注销{'：' + note if note else ''}"[:200],
+                actor=actor,
+            )
+        except ResidentStatusConflict as exc:
+            raise FindingError(str(exc)) from None
+        Finding.objects.filter(
+            resident=resident, kind=Finding.Kind.DECEASED, status=Finding.Status.OPEN
+        ).update(
+            status=Finding.Status.RESOLVED,
+            resolution_note="已注销",
+            resolved_by=actor,
+            resolved_at=timezone.now(),
+        )
+    return resident
