@@ -133,9 +133,8 @@ class Locations:
         else:
             candidates = self.village_by_name.get(place_key(village), [])
             if len(candidates) != 1:
-                raise CellError(
-                    f"{village} 在本县{'有重名' if candidates else '不存在'}，请填写乡镇"
-                )
+                problem = "有重名" if candidates else "不存在"
+                raise CellError(f"{village} 在本县{problem}，请填写乡镇")
             village_code = candidates[0]
         if not group:
             return village_code, None
@@ -210,10 +209,9 @@ def read_registry(
                 born = parse_date(cell["birth_date"])
                 if born != parsed.birth_date:
                     conflicts.append(f"出生日期列为 {born:%Y-%m-%d}，与身份证号码不符")
-            column = (
-                CODE_COLUMN.label if cell["region_code"] not in (None, "") else VILLAGE_COLUMN.label
-            )
-            code = parse_code(cell["region_code"]) if cell["region_code"] not in (None, "") else ""
+            has_code = cell["region_code"] not in (None, "")
+            column = CODE_COLUMN.label if has_code else VILLAGE_COLUMN.label
+            code = parse_code(cell["region_code"]) if has_code else ""
             village, group = places.resolve(
                 code=code,
                 township=text(cell["township"]),

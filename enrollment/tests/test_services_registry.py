@@ -148,7 +148,8 @@ def test_every_bad_row_is_rejected_with_its_spreadsheet_row_column_and_reason(co
         [twice, "重一", "男", village.code, "", "正常"],                # row 9
         [twice, "重二", "男", village.code, "", "正常"],                # row 10
         [new_number("19820101"), "怪态", "男", village.code, "", "失踪"],  # row 11
-    ] + [[new_number(f"1960{m:02d}01"), f"人{m}", "男", village.code, "", ""] for m in range(1, 9)])  # fmt: skip
+    ] + [[new_number(f"1960{m:02d}01"), f"人{m}", "男", village.code, "", ""]
+         for m in range(1, 9)])  # fmt: skip
     reasons = {(r.row, r.column): r.reason for r in outcome.rejected}
     assert "格式错误" in reasons[(5, "公民身份号码")]
     assert "校验位错误" in reasons[(6, "公民身份号码")]
@@ -236,5 +237,10 @@ def test_it_compares_only_inside_the_county(county, on_file, far_resident):
 
 
 def test_the_registry_reader_counts_title_rows_in_row_numbers(county, village):
-    outcome = run(county, [["bad", "坏人", "男", village.code, "", ""], [make_id_number("530927", datetime.date(1980, 1, 1)), "好人", "男", village.code, "", ""], [make_id_number("530927", datetime.date(1981, 1, 1)), "好人2", "男", village.code, "", ""]])  # fmt: skip
+    good = [make_id_number("530927", datetime.date(1980 + n, 1, 1)) for n in range(2)]
+    outcome = run(county, [
+        ["bad", "坏人", "男", village.code, "", ""],
+        [good[0], "好人", "男", village.code, "", ""],
+        [good[1], "好人二", "男", village.code, "", ""],
+    ])  # fmt: skip
     assert [r.row for r in outcome.rejected] == [4]
