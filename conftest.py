@@ -14,6 +14,24 @@ from enrollment.tests.factories import ResidentFactory
 from pension.models import Region, User
 
 
+@pytest.fixture(autouse=True)
+def test_settings(settings, tmp_path):
+    """Fast password hashing (slow on purpose in production) and uploads kept per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process():
+    """Tasks called by the code under test run inline; the worker path has its own tests."""
+    from pension.celery import app
+
+    eager, propagates = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = eager, propagates
+
+
 @pytest.fixture
 def county(db) -> Region:
     return Region.objects.get(code="530927")

@@ -273,7 +273,18 @@ def _assign_statuses(rng: random.Random, plan: DemoPlan, reference: datetime.dat
             status = S.RECEIVING if roll < 0.9 else S.ENROLLED
         elif roll < 0.20:
             status = S.ELIGIBLE
-        row.update(status=status, status_reason=reason, exclusion=exclusion)
+        years, exempt = 0, False
+        if status in (S.ENROLLED, S.RECEIVING, S.SEALED, S.DECEASED):
+            # The scheme began in 2009; those already 60 then were exempt from the 15 years.
+            possible = max(0, min(age - 16, reference.year - 2009))
+            exempt = age >= 60 and reference.year - age + 60 <= 2009
+            years = 15 if status == S.RECEIVING and not exempt else rng.randint(0, possible)
+            if status == S.ENROLLED and age >= 60 and rng.random() < 0.5:
+                years = max(years, 15)  # reached the pension but not yet paid it: 应发尽发
+        row.update(
+            status=status, status_reason=reason, exclusion=exclusion,
+            contribution_years=years, transitional_exemption=exempt,
+        )  # fmt: skip
 
 
 def _assign_groups_and_payments(
@@ -414,7 +425,8 @@ def _write_regions(plan: DemoPlan) -> None:
 
 RESIDENT_FIELDS = [
     "id_number", "name", "sex", "birth_date", "village_id", "group_id", "household_no",
-    "phone", "status", "status_reason", "status_date", "exclusion",
+    "phone", "status", "status_reason", "status_date", "exclusion", "contribution_years",
+    "transitional_exemption",
 ]  # fmt: skip
 
 
@@ -426,7 +438,7 @@ def _write_residents(plan: DemoPlan, year: int) -> list[int]:
         (
             (r["id_number"], r["name"], r["sex"], r["birth_date"], r["village"], r["group"],
              r["household_no"], r["phone"], r["status"], r["status_reason"], status_date,
-             r["exclusion"])
+             r["exclusion"], r["contribution_years"], r["transitional_exemption"])
             for r in plan.residents
         ),
     )  # fmt: skip

@@ -13,9 +13,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from enrollment.services.departments import DepartmentRow
 from enrollment.services.imports import ImportOutcome, Rejection
-from enrollment.services.registry import RegistryRow
+from enrollment.services.registry import RegistryRow, held_row
 from pension import idnumber
 from pension.models import Region
 from pension.spreadsheets import (
@@ -86,16 +88,22 @@ def group_key(name: str) -> str:
 
 @dataclass
 class Locations:
-    """The county's villages and groups, fetched in one query, for resolving rows."""
+    """The county's villages and groups, fetched in one query, for resolving rows.
+
+    Rows are resolved against the whole county so that a township's file naming a village of
+    another township gets a precise reason rather than "unknown place".
+    """
 
     county: Region
+    scope: Region
     codes: dict[str, str]  # code -> level
     villages: dict[tuple[str, str], str]  # (township name key, village key) -> village code
     village_by_name: dict[str, list[str]]  # village key -> codes (when no township given)
     groups: dict[tuple[str, str], str]  # (village code, group key) -> group code
 
     @classmethod
-    def load(cls, county: Region) -> Locations:
+    def load(cls, scope: Region) -> Locations:
+        county = Region.objects.get(code=scope.code[:6])
         rows = list(
             Region.objects.filter(code__startswith=county.code).values_list("code", "name", "level")
         )
@@ -112,12 +120,20 @@ class Locations:
                 by_name[place_key(name)].append(code)
             elif level == Region.Level.GROUP:
                 groups[(code[:12], group_key(name))] = code
-        return cls(county, codes, villages, dict(by_name), groups)
+        return cls(county, scope, codes, villages, dict(by_name), groups)
 
     def resolve(
         self, *, code: str = "", township: str = "", village: str = "", group: str = ""
     ) -> tuple[str, str | None]:
         """(village code, group code or None); CellError with the column's reason if unknown."""
+        village_code, group_code = self._resolve(code, township, village, group)
+        if not village_code.startswith(self.scope.code):
+            raise CellError(f"户籍地不在{self.scope.name}辖区内")
+        return village_code, group_code
+
+    def _resolve(
+        self, code: str, township: str, village: str, group: str
+    ) -> tuple[str, str | None]:
         if code:
             if self.codes.get(code) == Region.Level.GROUP:
                 return code[:12], code
@@ -167,7 +183,7 @@ def _mark_duplicates(
 
 
 def read_registry(
-    source, *, county: Region, as_of: datetime.date, filename: str | None = None
+    source, *, region: Region, as_of: datetime.date, filename: str | None = None
 ) -> tuple[list[RegistryRow], ImportOutcome]:
     """Every row of a registry export checked; raises SpreadsheetError for a structural fault."""
     table = _open(source, columns=REGISTRY_COLUMNS, filename=filename)
@@ -175,8 +191,10 @@ def read_registry(
         raise SpreadsheetError(
             "缺少户籍地列：需要〈区划代码〉，或〈乡镇(街道)〉与〈村(社区)〉（可加〈村民小组〉）"
         )
-    places = Locations.load(county)
+    places = Locations.load(region)
     outcome = ImportOutcome()
+    held: set[str] = set()  # valid ID numbers on rejected rows
+    today = timezone.localdate()
     accepted: dict[int, RegistryRow] = {}
     seen: dict[str, list[int]] = defaultdict(list)
     keys = [c.key for c in table.columns]
@@ -186,7 +204,7 @@ def read_registry(
         column = ID_COLUMN.label
         try:
             raw_id = parse_id_number(cell["id_number"])
-            parsed = idnumber.parse(raw_id, today=as_of)
+            parsed = idnumber.parse(raw_id, today=today)
             column = NAME_COLUMN.label
             name = text(cell["name"])
             if not name:
@@ -222,6 +240,8 @@ def read_registry(
             outcome.rejected.append(
                 Rejection(row_number, column, exc.message, text(cell.get("id_number"))[:18])
             )
+            if column != ID_COLUMN.label:
+                held.add(parsed.number)
             continue
         seen[parsed.number].append(row_number)
         accepted[row_number] = RegistryRow(
@@ -238,16 +258,25 @@ def read_registry(
     _mark_duplicates(seen, accepted, outcome)
     outcome.rejected.sort(key=lambda r: r.row)
     outcome.accepted = len(accepted)
-    return list(accepted.values()), outcome
+    rows = list(accepted.values())
+    kept = {row.id_number for row in rows}
+    held |= {number for number in seen if number not in kept}
+    return rows + [held_row(number) for number in sorted(held - kept)], outcome
 
 
 def read_department_list(
-    source, *, county: Region, category: str, list_date: datetime.date, filename: str | None = None
+    source,
+    *,
+    region: Region,
+    category: str,
+    list_date: datetime.date,
+    filename: str | None = None,
 ) -> tuple[list[DepartmentRow], ImportOutcome]:
     table = _open(source, columns=DEPARTMENT_COLUMNS, filename=filename)
     if category == "disability" and "grade" not in table.present:
         raise SpreadsheetError("重度残疾人名单缺少〈残疾等级〉列（只认定一、二级）")
     outcome = ImportOutcome()
+    today = timezone.localdate()
     accepted: dict[int, DepartmentRow] = {}
     seen: dict[str, list[int]] = defaultdict(list)
     keys = [c.key for c in table.columns]
@@ -257,7 +286,7 @@ def read_department_list(
         cell = dict(zip(keys, values, strict=True))
         column = ID_COLUMN.label
         try:
-            parsed = idnumber.parse(parse_id_number(cell["id_number"]), today=list_date)
+            parsed = idnumber.parse(parse_id_number(cell["id_number"]), today=today)
             column = NAME_COLUMN.label
             name = text(cell["name"])
             if not name:

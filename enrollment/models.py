@@ -8,11 +8,27 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.lookups import StartsWith
 
+from pension.dates import years_before
 from pension.models import Region, RegionScopedQuerySet
+
+# The national scheme's ages and years (国发〔2014〕8号), the same in every province.
+ENROLMENT_AGE = 16
+BENEFIT_AGE = 60
+MIN_CONTRIBUTION_YEARS = 15
 
 
 class ResidentQuerySet(RegionScopedQuerySet):
     region_field = "village__code"
+
+    def benefits_due(self, on: datetime.date) -> ResidentQuerySet:
+        """应发尽发: 60 or older, 15 contribution years or exempt, no other basic pension, and
+        not yet receiving (DESIGN §6 rule 7)."""
+        return self.filter(
+            Q(contribution_years__gte=MIN_CONTRIBUTION_YEARS) | Q(transitional_exemption=True),
+            birth_date__lte=years_before(on, BENEFIT_AGE),
+            other_basic_pension=False,
+            status__in=[Resident.Status.ENROLLED, Resident.Status.ELIGIBLE],
+        )
 
     def search(self, text: str) -> ResidentQuerySet:
         """An ID number (whole or its start) or a name fragment, as a clerk types it."""
@@ -85,6 +101,18 @@ class Resident(models.Model):
     status_date = models.DateField("状态日期")
     exclusion = models.CharField(
         "不属参保范围原因", max_length=20, choices=Exclusion.choices, blank=True
+    )
+    contribution_years = models.PositiveSmallIntegerField(
+        "累计缴费年限", default=0, db_default=0, help_text="来自社保经办系统的累计缴费年数。"
+    )
+    transitional_exemption = models.BooleanField(
+        "过渡期免缴",
+        default=False,
+        db_default=False,
+        help_text="制度实施时已满60周岁等，不受15年缴费年限限制。",
+    )
+    other_basic_pension = models.BooleanField(
+        "已领取其他基本养老金", default=False, db_default=False
     )
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -233,6 +261,7 @@ class Finding(models.Model):
         MOVED_OUT = "moved_out", "户籍迁出"
         INVALID_CHECK_DIGIT = "invalid_check_digit", "身份证校验位错误"
         UNKNOWN_PERSON = "unknown_person", "名单人员未在册"
+        BENEFIT_DUE = "benefit_due", "达到领取条件未领取待遇"
 
     class Status(models.TextChoices):
         OPEN = "open", "待处理"

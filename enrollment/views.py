@@ -1,14 +1,39 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
 
 from enrollment import selectors
-from enrollment.models import Resident
+from enrollment.exporters import findings_workbook
+from enrollment.filters import FindingFilter
+from enrollment.forms import (
+    DepartmentUploadForm,
+    FindingResolveForm,
+    NoteForm,
+    RegistryUploadForm,
+    SealForm,
+)
+from enrollment.models import Finding, Resident
 from enrollment.panels import resident_panels
+from enrollment.services.findings import (
+    FindingError,
+    findings_resolve,
+    resident_cancel,
+    resident_seal,
+    resident_unseal,
+)
+from enrollment.services.jobs import import_job_create
+from pension.http import XLSX, attachment
+from pension.models import ImportJob
 from pension.selectors import user_regions
-from pension.views import RegionScopedMixin
+from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -63,6 +88,9 @@ class ResidentDetailView(RegionScopedMixin, DetailView):
         resident = self.object
         context.update(
             age=resident.age_on(timezone.localdate()),
+            findings=selectors.resident_findings(resident=resident),
+            seal_form=SealForm(),
+            can_manage=self.request.user.can_manage_residents,
             memberships=selectors.resident_memberships(resident=resident),
             history=selectors.resident_history(resident=resident),
             panels=[
@@ -71,3 +99,180 @@ class ResidentDetailView(RegionScopedMixin, DetailView):
             ],
         )
         return context
+
+
+# --- imports -----------------------------------------------------------------------------
+
+
+class _UploadView(ManageResidentsRequiredMixin, FormView):
+    template_name = "enrollment/upload.html"
+    kind: str = ""
+    title: str = ""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title=self.title,
+            recent=ImportJob.objects.visible_to(self.request.user)
+            .filter(kind=self.kind)
+            .select_related("region", "created_by")[:10],
+        )
+        return context
+
+    def params(self, form) -> dict:
+        return {"strict": form.cleaned_data["strict"]}
+
+    def form_valid(self, form):
+        job = import_job_create(
+            kind=self.kind,
+            region=form.cleaned_data["region"],
+            upload=form.cleaned_data["file"],
+            params=self.params(form),
+            actor=self.request.user,
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        return redirect("import_job", pk=job.pk)
+
+
+class RegistryUploadView(_UploadView):
+    form_class = RegistryUploadForm
+    kind = ImportJob.Kind.REGISTRY
+    title = "公安户籍数据比对"
+
+    def params(self, form) -> dict:
+        return {**super().params(form), "as_of": form.cleaned_data["as_of"].isoformat()}
+
+
+class DepartmentUploadView(_UploadView):
+    form_class = DepartmentUploadForm
+    kind = ImportJob.Kind.DEPARTMENT
+    title = "部门名单比对"
+
+    def params(self, form) -> dict:
+        return {
+            **super().params(form),
+            "category": form.cleaned_data["category"],
+            "list_date": form.cleaned_data["list_date"].isoformat(),
+        }
+
+
+# --- findings ----------------------------------------------------------------------------
+
+
+class FindingListView(RegionScopedMixin, ListView):
+    model = Finding
+    template_name = "enrollment/finding_list.html"
+    context_object_name = "findings"
+    paginate_by = 50
+
+    def get_filter(self) -> FindingFilter:
+        data = self.request.GET.copy()
+        data.setdefault("status", Finding.Status.OPEN)
+        return FindingFilter(data, queryset=selectors.finding_list(user=self.request.user))
+
+    def get_queryset(self):
+        self.filterset = self.get_filter()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=self.filterset,
+            query=query.urlencode(),
+            counts=selectors.open_finding_counts(user=self.request.user),
+            can_resolve=self.request.user.can_manage_residents,
+        )
+        return context
+
+
+class FindingResolveView(ManageResidentsRequiredMixin, View):
+    def post(self, request):
+        visible = Finding.objects.visible_to(request.user)
+        form = FindingResolveForm(request.POST, findings=visible)
+        if not form.is_valid():
+            messages.error(request, "请勾选疑点并填写处理意见")
+        else:
+            closed = findings_resolve(
+                findings=visible.filter(pk__in=[f.pk for f in form.cleaned_data["ids"]]),
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+            messages.success(request, f"已处理 {closed} 条疑点")
+        return redirect(request.POST.get("next") or reverse("enrollment:finding_list"))
+
+
+class FindingExportView(RegionScopedMixin, View):
+    model = Finding
+
+    def get(self, request):
+        filterset = FindingFilter(request.GET, queryset=selectors.finding_list(user=request.user))
+        content = findings_workbook(findings=filterset.qs)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = attachment(f"疑点清单-{timezone.localdate()}.xlsx")
+        return response
+
+
+# --- resident actions --------------------------------------------------------------------
+
+
+class _ResidentActionView(ManageResidentsRequiredMixin, RegionScopedMixin, SingleObjectMixin, View):
+    model = Resident
+    slug_field = "id_number"
+    slug_url_kwarg = "id_number"
+    form_class = NoteForm
+
+    def post(self, request, *args, **kwargs):
+        resident = self.get_object()
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        else:
+            try:
+                self.act(resident, form.cleaned_data)
+            except FindingError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, self.done_message)
+        return redirect("enrollment:resident_detail", id_number=resident.id_number)
+
+
+class ResidentSealView(_ResidentActionView):
+    form_class = SealForm
+    done_message = "已封存，该人员不再计入征缴进度"
+
+    def act(self, resident, data):
+        resident_seal(
+            resident=resident, reason=data["reason"], note=data["note"], actor=self.request.user
+        )
+
+
+class ResidentUnsealView(_ResidentActionView):
+    done_message = "已解除封存"
+
+    def act(self, resident, data):
+        resident_unseal(resident=resident, note=data["note"], actor=self.request.user)
+
+
+class ResidentCancelView(_ResidentActionView):
+    done_message = "已注销"
+
+    def act(self, resident, data):
+        resident_cancel(resident=resident, note=data["note"], actor=self.request.user)
+
+
+# --- benefits ----------------------------------------------------------------------------
+
+
+class BenefitsDueView(RegionScopedMixin, ListView):
+    model = Resident
+    template_name = "enrollment/benefits_due.html"
+    context_object_name = "residents"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.benefits_due(user=self.request.user, on=timezone.localdate())

@@ -1,7 +1,17 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from pension.importers import MAX_UPLOAD_BYTES
 from pension.models import AuditEntry, Region, User
+from pension.services import regions_import
+from pension.spreadsheets import SpreadsheetError
+
+# The import page lists this many rejected rows; the command's --json gives all of them.
+SHOWN_REJECTIONS = 200
 
 
 class RegionScopedAdminMixin:
@@ -16,6 +26,21 @@ admin.site.site_title = "参保征缴系统配置"
 admin.site.index_title = "系统配置"
 
 
+class RegionImportForm(forms.Form):
+    file = forms.FileField(
+        label="区划文件",
+        help_text="xlsx、xls 或 csv，最大 50 MB。列：区划代码、名称，可加上级代码；"
+        "12位代码为村（社区），15位为村民小组。",
+    )
+    dry_run = forms.BooleanField(label="只试算，不写入", required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("文件过大：上限 50 MB")
+        return upload
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent"]
@@ -24,6 +49,71 @@ class RegionAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
     raw_id_fields = ["parent"]
     ordering = ["code"]
+    change_list_template = "admin/pension/region/change_list.html"
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="pension_region_import",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.is_superuser or request.user.has_perm("pension.add_region")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            form = RegionImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    result = regions_import(
+                        source=upload,
+                        filename=upload.name,
+                        actor=request.user,
+                        dry_run=form.cleaned_data["dry_run"],
+                    )
+                except SpreadsheetError as exc:
+                    messages.error(request, f"无法导入 {upload.name}：{exc.message}")
+                else:
+                    self._report(request, result)
+        else:
+            form = RegionImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "导入区划",
+            "form": form,
+            "result": result,
+            "rejected": result.rejected[:SHOWN_REJECTIONS] if result else [],
+            "hidden_rejections": max(len(result.rejected) - SHOWN_REJECTIONS, 0) if result else 0,
+            "changelist_url": reverse("admin:pension_region_changelist"),
+        }
+        return TemplateResponse(request, "admin/pension/region/import.html", context)
+
+    def _report(self, request, result) -> None:
+        counts = (
+            f"共 {result.rows} 行：新增 {result.created} 个，更新 {result.updated} 个，"
+            f"未变 {result.unchanged} 个，错误 {len(result.rejected)} 行。"
+        )
+        if result.refused_reason:
+            messages.error(request, f"{result.refused_reason}。{counts}")
+        elif result.dry_run:
+            messages.info(request, f"试算完成（未写入）：{counts}")
+        elif result.rejected:
+            messages.warning(request, f"导入完成，部分行有错误：{counts}")
+        else:
+            messages.success(request, f"导入完成：{counts}")
 
 
 @admin.register(User)

@@ -13,7 +13,15 @@ def navigation(request: HttpRequest) -> dict:
     items = [
         ("home", "工作台", reverse("enrollment:home")),
         ("residents", "参保人查询", reverse("enrollment:resident_list")),
+        ("findings", "疑点处理", reverse("enrollment:finding_list")),
+        ("benefits", "应发尽发", reverse("enrollment:benefits_due")),
+        ("ledger", "台账导出", reverse("collection:ledger_form")),
     ]
+    if user.can_manage_residents:
+        items += [
+            ("registry", "户籍比对", reverse("enrollment:upload_registry")),
+            ("department", "部门名单比对", reverse("enrollment:upload_department")),
+        ]
     if user.is_staff:
         items.append(("admin", "系统配置", reverse("admin:index")))
     return {"nav_items": items}

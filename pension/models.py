@@ -196,6 +196,11 @@ class User(AbstractUser):
     def is_read_only(self) -> bool:
         return self.role == self.Role.AUDITOR
 
+    @property
+    def can_manage_residents(self) -> bool:
+        """Import lists, work findings, seal and cancel: the county bureau and township staff."""
+        return self.is_superuser or self.role in (self.Role.COUNTY, self.Role.TOWNSHIP)
+
     def can_see_region(self, code: str) -> bool:
         if self.is_superuser:
             return True
@@ -242,6 +247,11 @@ class AuditEntry(models.Model):
         "resident.status": "变更参保状态",
         "payment.record": "登记缴费",
         "payment.reverse": "冲正",
+        "resident.move": "户籍地变更",
+        "membership.add": "纳入特殊群体",
+        "membership.remove": "移出特殊群体",
+        "finding.resolve": "处理疑点",
+        "regions.import": "导入行政区划",
         "demo.seed": "生成演示数据",
     }
 

@@ -1,13 +1,16 @@
-"""Writes of the shared kernel: the audit trail."""
+"""Writes of the shared kernel: the audit trail and the regions import."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
-from pension.models import AuditEntry, User
+from pension.importers import CODE_COLUMN, RegionRow, read_regions
+from pension.imports import Rejection, refusal_reason
+from pension.models import AuditEntry, Region, User
 
 
 def audit_record(
@@ -55,3 +58,165 @@ def audit_record_bulk(
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(entries)
+
+
+@dataclass
+class RegionImportResult:
+    """What a regions import did, or would do on a dry run; `as_dict` is the `--json` shape."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    applied: bool = False
+    dry_run: bool = False
+    refused_reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+
+@dataclass
+class _RegionPlan:
+    new: list[Region] = field(default_factory=list)
+    renamed: list[tuple[Region, str]] = field(default_factory=list)  # (region, old name)
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+_IN_CHUNK = 5000
+
+
+def _regions_by_code(codes: set[str]) -> dict[str, Region]:
+    ordered = sorted(codes)
+    found: dict[str, Region] = {}
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        found.update((r.code, r) for r in Region.objects.filter(code__in=chunk))
+    return found
+
+
+def _missing_parent_reason(row: RegionRow) -> str:
+    if row.level == Region.Level.VILLAGE:
+        return f"所属乡镇（街道）{row.parent_code} 不存在：乡镇随系统提供，请核对代码的前9位"
+    return f"所属村（社区）{row.parent_code} 不存在：系统中没有，文件中也没有这个村的有效行"
+
+
+def _regions_plan(rows: list[RegionRow]) -> _RegionPlan:
+    """Sort accepted rows into new, renamed and unchanged regions with one query."""
+    wanted = {row.code for row in rows} | {row.parent_code for row in rows if row.parent_code}
+    known = _regions_by_code(wanted)
+    plan = _RegionPlan()
+    # Shorter codes first, so a group finds its village wherever the village's row is.
+    for row in sorted(rows, key=lambda r: (len(r.code), r.row)):
+        current = known.get(row.code)
+        if current is not None:
+            if current.name == row.name:
+                plan.unchanged += 1
+            elif len(row.code) < 9:
+                plan.rejected.append(_shipped(row, "不能通过导入改名"))
+            else:
+                plan.renamed.append((current, current.name))
+                current.name = row.name
+            continue
+        if len(row.code) < 9:
+            plan.rejected.append(_shipped(row, "不能通过导入新增"))
+        elif len(row.code) == 9:
+            plan.rejected.append(
+                Rejection(
+                    row.row,
+                    CODE_COLUMN.label,
+                    f"没有区划代码为 {row.code} 的乡镇（街道）：乡镇随系统提供，"
+                    "导入只能修改已有乡镇的名称，不能新增",
+                    row.code,
+                )
+            )
+        elif row.parent_code not in known:
+            plan.rejected.append(
+                Rejection(row.row, CODE_COLUMN.label, _missing_parent_reason(row), row.code)
+            )
+        else:
+            region = Region(
+                code=row.code, name=row.name, level=row.level, parent_id=row.parent_code
+            )
+            known[row.code] = region
+            plan.new.append(region)
+    return plan
+
+
+def _shipped(row: RegionRow, what: str) -> Rejection:
+    level = Region.Level(row.level).label if row.level else "上级"
+    return Rejection(
+        row.row,
+        CODE_COLUMN.label,
+        f"{row.code} 是{level}级区划：县级及以上区划随系统提供，{what}",
+        row.code,
+    )
+
+
+def _audit_target(touched: list[Region]) -> Region:
+    counties = {region.code[:6] for region in touched}
+    if len(counties) == 1:
+        county = Region.objects.filter(code=counties.pop()).first()
+        if county is not None:
+            return county
+    return touched[0]
+
+
+def regions_import(
+    *,
+    source,
+    filename: str | None = None,
+    actor: User | None = None,
+    dry_run: bool = False,
+) -> RegionImportResult:
+    """Add a county's villages and groups and rename existing ones; nothing is ever deleted.
+
+    A structural fault raises ``SpreadsheetError`` before anything is written. If more than
+    half the rows are rejected nothing is written either and ``refused_reason`` says why.
+    """
+    sheet = read_regions(source, filename=filename)
+    result = RegionImportResult(rows=sheet.rows, dry_run=dry_run)
+    with transaction.atomic():
+        plan = _regions_plan(sheet.accepted)
+        result.rejected = sorted([*sheet.rejected, *plan.rejected], key=lambda r: r.row)
+        result.refused_reason = refusal_reason(rows=sheet.rows, rejected=len(result.rejected))
+        if result.refused_reason:
+            return result
+        result.created, result.updated = len(plan.new), len(plan.renamed)
+        result.unchanged = plan.unchanged
+        if dry_run:
+            return result
+        # Villages in one statement before groups, so every group's parent is already there.
+        for level in (Region.Level.VILLAGE, Region.Level.GROUP):
+            Region.objects.bulk_create(
+                [r for r in plan.new if r.level == level], batch_size=_IN_CHUNK
+            )
+        Region.objects.bulk_update([r for r, _ in plan.renamed], ["name"], batch_size=_IN_CHUNK)
+        result.applied = True
+        touched = [*plan.new, *(r for r, _ in plan.renamed)]
+        if touched:
+            target = _audit_target(touched)
+            audit_record(
+                actor=actor,
+                action="regions.import",
+                target=target,
+                region_code=target.code,
+                changes={
+                    "filename": filename or "",
+                    "rows": result.rows,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "rejected": len(result.rejected),
+                    # Names are overwritten in place; the old ones survive only here.
+                    "renamed": {r.code: [old, r.name] for r, old in plan.renamed},
+                },
+            )
+    return result

@@ -127,6 +127,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# Where the police and departments deliver their exports for the scheduled comparisons.
+IMPORT_INBOX = Path(env_str("IMPORT_INBOX") or MEDIA_ROOT / "inbox")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Redis as the shared cache where configured; the demo keeps an in-process cache.
 CACHE_URL = env_str("CACHE_URL")

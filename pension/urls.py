@@ -2,8 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from pension import views
+
 urlpatterns = [
     path("", include("enrollment.urls")),
+    path("collection/", include("collection.urls")),
+    path("jobs/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_job"),
+    path(
+        "jobs/<int:pk>/rejections.xlsx",
+        views.ImportJobRejectionsView.as_view(),
+        name="import_job_rejections",
+    ),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -16,9 +16,9 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment.models import Finding, Resident, SpecialGroupMembership
+from enrollment.models import ENROLMENT_AGE, Finding, Resident, SpecialGroupMembership
 from enrollment.services.imports import ImportOutcome, job_progress, refusal_reason
-from enrollment.services.registry import ENROLMENT_AGE, years_before
+from pension.dates import years_before
 from pension.models import ImportJob, Region, User
 from pension.staging import as_json, execute, fetch_all, json_literal, staging_table
 
@@ -58,7 +58,7 @@ def qualifying_categories(*, province_code: str, year: int) -> list[str]:
 
 def department_compare(
     *,
-    county: Region,
+    region: Region,
     category: str,
     list_date: datetime.date,
     rows: list[DepartmentRow],
@@ -82,10 +82,10 @@ def department_compare(
         stage_rows = ((r.id_number, r.name) for r in rows)
         with staging_table("department_stage", STAGE_COLUMNS, stage_rows) as stage:
             if category in MEMBERSHIP_CATEGORIES:
-                counts = _memberships(stage, county, category, list_date, actor)
+                counts = _memberships(stage, region, category, list_date, actor)
             else:
-                counts = _exclusions(stage, county, category, list_date, actor)
-            counts["unknown_person"] = _unknown_people(stage, county, category, list_date)
+                counts = _exclusions(stage, region, category, list_date, actor)
+            counts["unknown_person"] = _unknown_people(stage, region, category, list_date)
         outcome.counts.update({key: counts.get(key, 0) for key in COUNT_KEYS})
         if dry_run:
             transaction.set_rollback(True)
@@ -93,7 +93,7 @@ def department_compare(
     return outcome
 
 
-def _unknown_people(stage: str, county: Region, category: str, list_date) -> int:
+def _unknown_people(stage: str, region: Region, category: str, list_date) -> int:
     label = CATEGORY_LABELS[category]
     return execute(
         f"""
@@ -111,16 +111,16 @@ def _unknown_people(stage: str, county: Region, category: str, list_date) -> int
                   AND f.status = 'open')
         """,
         [
-            county.code,
+            region.code,
             f"在{label}名单中，但本县无此参保人",
             f"{label}名单 {list_date:%Y-%m-%d}",
             timezone.now(),
-            f"{county.code}%",
+            f"{region.code}%",
         ],
     )
 
 
-def _qualifying_ids(stage: str, county: Region, categories: list[str], year: int) -> set[int]:
+def _qualifying_ids(stage: str, region: Region, categories: list[str], year: int) -> set[int]:
     """Residents of the county, on the list or holding a listing, who qualify for the year."""
     if not categories:
         return set()
@@ -133,19 +133,19 @@ def _qualifying_ids(stage: str, county: Region, categories: list[str], year: int
         WHERE r.village_id LIKE %s AND m.valid_to IS NULL AND m.category IN ({marks})
           AND m.list_date >= %s AND m.list_date <= %s
         """,
-        [f"{county.code}%", *categories, datetime.date(year, 1, 1), datetime.date(year, 12, 31)],
+        [f"{region.code}%", *categories, datetime.date(year, 1, 1), datetime.date(year, 12, 31)],
     )
     return {row[0] for row in rows}
 
 
-def _memberships(stage: str, county: Region, category: str, list_date, actor) -> dict:
+def _memberships(stage: str, region: Region, category: str, list_date, actor) -> dict:
     now = timezone.now()
-    prefix = f"{county.code}%"
+    prefix = f"{region.code}%"
     actor_id = actor.pk if actor is not None else None
     department = SpecialGroupMembership.DEPARTMENT_OF[category]
     label = CATEGORY_LABELS[category]
-    qualifying = qualifying_categories(province_code=county.code[:2], year=list_date.year)
-    before = _qualifying_ids(stage, county, qualifying, list_date.year)
+    qualifying = qualifying_categories(province_code=region.code[:2], year=list_date.year)
+    before = _qualifying_ids(stage, region, qualifying, list_date.year)
 
     on_list = f"""FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
                   WHERE r.village_id LIKE %s
@@ -214,7 +214,7 @@ def _memberships(stage: str, county: Region, category: str, list_date, actor) ->
         """,
         [list_date, category, list_date, list_date, prefix],
     )
-    after = _qualifying_ids(stage, county, qualifying, list_date.year)
+    after = _qualifying_ids(stage, region, qualifying, list_date.year)
     return {
         "added": added,
         "removed": removed,
@@ -223,10 +223,10 @@ def _memberships(stage: str, county: Region, category: str, list_date, actor) ->
     }
 
 
-def _exclusions(stage: str, county: Region, category: str, list_date, actor) -> dict:
+def _exclusions(stage: str, region: Region, category: str, list_date, actor) -> dict:
     """Exclusion lists move people out of the scheme and, when they drop off, back in."""
     now = timezone.now()
-    prefix = f"{county.code}%"
+    prefix = f"{region.code}%"
     actor_id = actor.pk if actor is not None else None
     label = CATEGORY_LABELS[category]
     note = f"{label}名单 {list_date:%Y-%m-%d}"
@@ -283,11 +283,12 @@ def _exclusions(stage: str, county: Region, category: str, list_date, actor) -> 
     return {"added": added, "removed": removed}
 
 
-def last_department_comparison(*, county: Region, category: str) -> ImportJob | None:
+def last_department_comparison(*, region: Region, category: str) -> ImportJob | None:
     return (
         ImportJob.objects.filter(
             kind=ImportJob.Kind.DEPARTMENT,
-            region=county,
+            # A county-wide comparison covers each of its townships too.
+            region_id__in=[*region.ancestor_codes(), region.code],
             status=ImportJob.Status.DONE,
             dry_run=False,
             params__category=category,

@@ -8,23 +8,27 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from pension.imports import Rejection, refusal_reason
 from pension.models import ImportJob, ImportRejection
 
+__all__ = ["ImportOutcome", "Rejection", "refusal_reason"]
 
-@dataclass(frozen=True)
-class Rejection:
-    """One rejected row: its number as the spreadsheet shows it, the column and the reason."""
-
-    row: int
-    column: str
-    reason: str
-    value: str = ""
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "reason": self.reason}
-
-    def __str__(self) -> str:
-        return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+COUNT_LABELS = {
+    "new": "新增人员",
+    "turned_16": "年满16周岁",
+    "deceased": "死亡",
+    "moved_out": "迁出",
+    "absent": "在册无户籍",
+    "name_mismatch": "姓名不符",
+    "moved_village": "村间迁移",
+    "conflicting_columns": "性别/出生日期列不符",
+    "added": "新增",
+    "removed": "移出",
+    "unknown_person": "名单人员未在册",
+    "now_qualifying": "新符合代缴",
+    "no_longer_qualifying": "不再符合代缴",
+    "skipped_grade": "非一二级残疾（不计入）",
+}
 
 
 @dataclass
@@ -50,18 +54,8 @@ class ImportOutcome:
             "dry_run": self.dry_run,
             "refused_reason": self.refused_reason,
             **self.counts,
+            "count_labels": {key: COUNT_LABELS.get(key, key) for key in self.counts},
         }
-
-
-def refusal_reason(*, rows: int, rejected: int, strict: bool) -> str:
-    """Why nothing may be written, or "" when the valid rows may be applied (DESIGN §4)."""
-    if rows == 0:
-        return "文件中没有数据行，未写入任何数据"
-    if strict and rejected:
-        return f"已选择“全部正确才导入”，共有 {rejected} 行错误，未写入任何数据"
-    if rejected * 2 > rows:
-        return f"错误行超过一半（{rejected}/{rows} 行），可能选错了文件或列，未写入任何数据"
-    return ""
 
 
 def job_record_rejections(*, job: ImportJob, rejections: Iterable[Rejection]) -> None:

@@ -25,16 +25,17 @@ class ImportRefused(Exception):
     """The file cannot be imported at all; the message says why in Chinese."""
 
 
-def _county(region: Region) -> Region:
-    if region.level != Region.Level.COUNTY:
-        raise ImportRefused(f"{region.name} 不是县级区划，比对以县为单位进行")
+def _check_region(region: Region) -> Region:
+    """Comparisons run for a whole county, or for one township by its own staff."""
+    if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
+        raise ImportRefused(f"{region.name} 不是县或乡镇，比对以县或乡镇为单位进行")
     return region
 
 
 def registry_import(
     *,
     source,
-    county: Region,
+    region: Region,
     as_of: datetime.date,
     filename: str | None = None,
     actor: User | None = None,
@@ -43,16 +44,16 @@ def registry_import(
     job: ImportJob | None = None,
 ) -> ImportOutcome:
     """Read and compare one police registry export (DESIGN §6 rule 12)."""
-    _county(county)
+    _check_region(region)
     if as_of > timezone.localdate():
         raise ImportRefused(f"比对日期 {as_of:%Y-%m-%d} 晚于今天")
     job_progress(job, progress=5, stage="读取文件")
     try:
-        rows, outcome = read_registry(source, county=county, as_of=as_of, filename=filename)
+        rows, outcome = read_registry(source, region=region, as_of=as_of, filename=filename)
     except SpreadsheetError as exc:
         raise ImportRefused(exc.message) from None
     return registry_compare(
-        county=county, as_of=as_of, rows=rows, outcome=outcome, actor=actor,
+        region=region, as_of=as_of, rows=rows, outcome=outcome, actor=actor,
         dry_run=dry_run, strict=strict, job=job,
     )  # fmt: skip
 
@@ -60,7 +61,7 @@ def registry_import(
 def department_import(
     *,
     source,
-    county: Region,
+    region: Region,
     category: str,
     list_date: datetime.date,
     filename: str | None = None,
@@ -70,7 +71,7 @@ def department_import(
     job: ImportJob | None = None,
 ) -> ImportOutcome:
     """Read and compare one department list (DESIGN §6 rules 3 and 12)."""
-    _county(county)
+    _check_region(region)
     if category not in ALL_CATEGORIES:
         raise ImportRefused(f"未知的名单类别：{category}")
     if list_date > timezone.localdate():
@@ -78,12 +79,12 @@ def department_import(
     job_progress(job, progress=5, stage="读取文件")
     try:
         rows, outcome = read_department_list(
-            source, county=county, category=category, list_date=list_date, filename=filename
+            source, region=region, category=category, list_date=list_date, filename=filename
         )
     except SpreadsheetError as exc:
         raise ImportRefused(exc.message) from None
     return department_compare(
-        county=county, category=category, list_date=list_date, rows=rows, outcome=outcome,
+        region=region, category=category, list_date=list_date, rows=rows, outcome=outcome,
         actor=actor, dry_run=dry_run, strict=strict, job=job,
     )  # fmt: skip
 
@@ -145,7 +146,7 @@ def _run(job: ImportJob, handle) -> ImportOutcome:
     params = job.params or {}
     common = {
         "source": handle,
-        "county": job.region,
+        "region": job.region,
         "filename": job.filename,
         "actor": job.created_by,
         "dry_run": job.dry_run,

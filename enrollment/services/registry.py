@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment.models import Finding, Resident
+from enrollment.models import ENROLMENT_AGE, Finding, Resident
 from enrollment.services.imports import ImportOutcome, job_progress, refusal_reason
+from pension.dates import first_of_next_month, years_before
 from pension.models import ImportJob, Region, User
 from pension.staging import as_json, execute, staging_table
-
-ENROLMENT_AGE = 16
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,14 @@ class RegistryRow:
     village_id: str
     group_id: str | None
     household_no: str
-    status: str  # "normal", "deceased" or "moved_out"
+    status: str  # "normal", "deceased", "moved_out", or "held" (see held_row)
     conflict: str = ""  # a differing 性别/出生日期 column, kept as a finding
+
+
+def held_row(id_number: str) -> RegistryRow:
+    """A rejected row whose ID number is known: it takes part in nothing, but the person is not
+    reported absent from the registry because one of their other cells was wrong."""
+    return RegistryRow(id_number, "", "", None, "", None, "", "held")
 
 
 STAGE_COLUMNS = [
@@ -61,21 +66,9 @@ COUNT_KEYS = [
 ]
 
 
-def years_before(day: datetime.date, years: int) -> datetime.date:
-    """The same calendar day `years` earlier; 29 February falls back to 28 February."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def first_of_next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
 def registry_compare(
     *,
-    county: Region,
+    region: Region,
     as_of: datetime.date,
     rows: list[RegistryRow],
     outcome: ImportOutcome,
@@ -106,7 +99,7 @@ def registry_compare(
             for r in rows
         )  # fmt: skip
         with staging_table("registry_stage", STAGE_COLUMNS, stage_rows) as stage:
-            outcome.counts.update(_compare(stage, county=county, as_of=as_of, actor=actor, job=job))
+            outcome.counts.update(_compare(stage, region=region, as_of=as_of, actor=actor, job=job))
         if dry_run:
             transaction.set_rollback(True)
     outcome.applied = not dry_run
@@ -114,11 +107,11 @@ def registry_compare(
 
 
 def _compare(
-    stage: str, *, county: Region, as_of: datetime.date, actor: User | None, job: ImportJob | None
+    stage: str, *, region: Region, as_of: datetime.date, actor: User | None, job: ImportJob | None
 ) -> dict[str, int]:
     now = timezone.now()
     actor_id = actor.pk if actor is not None else None
-    prefix = f"{county.code}%"
+    prefix = f"{region.code}%"
     source = f"户籍比对 {as_of:%Y-%m-%d}"
     in_county = "r.village_id LIKE %s"
     counts: dict[str, int] = {}
@@ -161,7 +154,7 @@ def _compare(
         f"""SELECT s.id_number, s.name, r.id AS resident_id, r.village_id AS region_id,
                    '户籍姓名：' || s.name || '；在册姓名：' || r.name AS detail
             FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE r.name <> s.name AND {in_county}""",
+            WHERE s.status <> 'held' AND r.name <> s.name AND {in_county}""",
         [prefix],
     )
     # A 性别 or 出生日期 column that disagrees with the ID number: a finding, not an overwrite.
@@ -170,7 +163,7 @@ def _compare(
         f"""SELECT s.id_number, s.name, r.id AS resident_id, s.village_id AS region_id,
                    s.conflict AS detail
             FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE s.conflict <> ''""",
+            WHERE s.status <> 'held' AND s.conflict <> ''""",
         [],
     )
     job_progress(job, progress=65, stage="处理迁移人员")
@@ -302,11 +295,12 @@ def _compare(
     return {key: counts.get(key, 0) for key in COUNT_KEYS}
 
 
-def last_registry_comparison(*, county: Region) -> ImportJob | None:
+def last_registry_comparison(*, region: Region) -> ImportJob | None:
     return (
         ImportJob.objects.filter(
             kind=ImportJob.Kind.REGISTRY,
-            region=county,
+            # A county-wide comparison covers each of its townships too.
+            region_id__in=[*region.ancestor_codes(), region.code],
             status=ImportJob.Status.DONE,
             dry_run=False,
         )

@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment.models import Resident
+from enrollment.models import ENROLMENT_AGE, Resident
 from pension import idnumber
 from pension.models import Region, User
 from pension.services import audit_record
@@ -57,9 +57,6 @@ def resident_change_status(
 
 class ResidentRejected(Exception):
     """A resident that cannot be registered; the message names the reason in Chinese."""
-
-
-ENROLMENT_AGE = 16
 
 
 def resident_register(

@@ -29,7 +29,7 @@ def list_file(people, *, grades=None) -> io.BytesIO:
 
 def run(county, people, *, category="dibao", on=MARCH, grades=None, **kwargs):
     return department_import(
-        source=list_file(people, grades=grades), county=county, category=category,
+        source=list_file(people, grades=grades), region=county, category=category,
         list_date=on, filename="list.csv", **kwargs,
     )  # fmt: skip
 
@@ -157,3 +157,23 @@ def test_the_list_only_touches_residents_of_its_county(county, three, far_reside
     assert not SpecialGroupMembership.objects.exists()
     far_resident.refresh_from_db()
     assert far_resident.status == Resident.Status.ENROLLED
+
+
+def test_the_department_command_prints_the_summary_as_json(county, three, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    path = tmp_path / "list.csv"
+    path.write_bytes(list_file(three).getvalue())
+    out = io.StringIO()
+    call_command(
+        "import_department_list", str(path), "--county", "530927", "--category", "dibao",
+        "--list-date", "2023-03-15", "--json", stdout=out,
+    )  # fmt: skip
+    summary = json.loads(out.getvalue())
+    assert summary["added"] == 3 and summary["now_qualifying"] == 3
+    assert set(summary) >= {
+        "rows", "accepted", "rejected", "added", "removed", "unknown_person", "now_qualifying",
+        "no_longer_qualifying",
+    }  # fmt: skip

@@ -30,7 +30,7 @@ def registry_file(rows, *, header=HEADER, title=True) -> io.BytesIO:
 def run(county, rows, **kwargs):
     return registry_import(
         source=registry_file(rows, **kwargs.pop("file_kwargs", {})),
-        county=county, as_of=AS_OF, filename="registry.csv", **kwargs,
+        region=county, as_of=AS_OF, filename="registry.csv", **kwargs,
     )  # fmt: skip
 
 
@@ -227,7 +227,7 @@ def test_a_structurally_wrong_file_is_refused_whole(county, on_file, payload, me
     data = io.BytesIO(payload)
     data.name = "bad.csv"
     with pytest.raises(ImportRefused, match=message):
-        registry_import(source=data, county=county, as_of=AS_OF, filename="bad.csv")
+        registry_import(source=data, region=county, as_of=AS_OF, filename="bad.csv")
     assert Resident.objects.count() == 1 and not Finding.objects.exists()
 
 
@@ -244,3 +244,61 @@ def test_the_registry_reader_counts_title_rows_in_row_numbers(county, village):
         [good[1], "好人二", "男", village.code, "", ""],
     ])  # fmt: skip
     assert [r.row for r in outcome.rejected] == [4]
+
+
+def test_a_township_comparison_touches_only_its_own_township(
+    township, other_village, on_file, village
+):
+    neighbour = ResidentFactory(village=other_village)
+    outcome = registry_import(
+        source=registry_file([row_of(on_file), row_of(neighbour)]),
+        region=township, as_of=AS_OF, filename="registry.csv",
+    )  # fmt: skip
+    assert [(r.row, r.column) for r in outcome.rejected] == [(5, "区划代码")]
+    assert "不在糯良乡辖区内" in outcome.rejected[0].reason
+    assert outcome.counts["absent"] == 0
+    assert not Finding.objects.filter(resident=neighbour).exists()
+
+
+def test_the_command_prints_the_summary_as_json(county, on_file, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    path = tmp_path / "registry.csv"
+    path.write_bytes(registry_file([row_of(on_file, status="迁出")]).getvalue())
+    out = io.StringIO()
+    call_command(
+        "import_registry", str(path), "--county", "530927", "--as-of", "2023-03-31", "--json",
+        stdout=out,
+    )  # fmt: skip
+    summary = json.loads(out.getvalue())
+    assert set(summary) >= {
+        "rows", "accepted", "rejected", "new", "turned_16", "deceased", "moved_out", "absent",
+        "name_mismatch", "moved_village",
+    }  # fmt: skip
+    assert (summary["rows"], summary["accepted"], summary["moved_out"]) == (1, 1, 1)
+    assert summary["rejected"] == []
+
+
+def test_the_command_refuses_a_missing_file_in_chinese(county, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="文件不存在"):
+        call_command(
+            "import_registry", str(tmp_path / "none.csv"), "--county", "530927",
+            "--as-of", "2023-03-31",
+        )  # fmt: skip
+
+
+def test_a_person_on_a_rejected_row_is_not_reported_absent(county, on_file, village):
+    duplicate = ResidentFactory(village=village)
+    outcome = run(county, [
+        row_of(on_file, code="530927999200"),  # unknown place: rejected
+        row_of(duplicate), row_of(duplicate),  # twice: both rejected
+        *[[new_number(f"1970{m:02d}01"), f"人{m}", "男", village.code, "", ""]
+          for m in range(1, 6)],
+    ])  # fmt: skip
+    assert len(outcome.rejected) == 3
+    assert outcome.counts["absent"] == 0
+    assert not Finding.objects.filter(kind=Finding.Kind.NO_REGISTRATION).exists()

@@ -8,25 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrollment.services.imports import ImportOutcome
+from enrollment.services.imports import COUNT_LABELS, ImportOutcome
 from pension.models import Region
-
-COUNT_LABELS = {
-    "new": "新增人员",
-    "turned_16": "年满16周岁",
-    "deceased": "死亡",
-    "moved_out": "迁出",
-    "absent": "在册无户籍",
-    "name_mismatch": "姓名不符",
-    "moved_village": "村间迁移",
-    "conflicting_columns": "性别/出生日期列不符",
-    "added": "新增",
-    "removed": "移出",
-    "unknown_person": "名单人员未在册",
-    "now_qualifying": "新符合代缴",
-    "no_longer_qualifying": "不再符合代缴",
-    "skipped_grade": "非一二级残疾（不计入）",
-}
 
 
 def parse_day(value: str) -> datetime.date:
@@ -54,6 +37,7 @@ class ImportCommand(BaseCommand):
         if as_json:
             summary = outcome.as_dict()
             summary.pop("rejected_count")
+            summary.pop("count_labels")
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         verb = "试算" if outcome.dry_run else "导入"

@@ -18,7 +18,7 @@ class Command(ImportCommand):
             raise CommandError(f"文件不存在：{file}")
         try:
             outcome = department_import(
-                source=file, county=self.county(county), category=category,
+                source=file, region=self.county(county), category=category,
                 list_date=parse_day(list_date), filename=file.name, dry_run=dry_run,
                 strict=strict,
             )  # fmt: skip

@@ -16,7 +16,7 @@ class Command(ImportCommand):
             raise CommandError(f"文件不存在：{file}")
         try:
             outcome = registry_import(
-                source=file, county=self.county(county), as_of=parse_day(as_of),
+                source=file, region=self.county(county), as_of=parse_day(as_of),
                 filename=file.name, dry_run=dry_run, strict=strict,
             )  # fmt: skip
         except ImportRefused as exc:

@@ -1,0 +1,25 @@
+"""One filter definition per list, shared by the page and its Excel export."""
+
+import django_filters
+from django.db.models import Q
+
+from enrollment.models import Finding
+
+
+class FindingFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(label="疑点类型", choices=Finding.Kind.choices)
+    status = django_filters.ChoiceFilter(
+        label="状态", choices=Finding.Status.choices, empty_label="全部状态"
+    )
+    region = django_filters.CharFilter(
+        label="区划代码", field_name="region__code", lookup_expr="startswith"
+    )
+    q = django_filters.CharFilter(label="姓名或身份证号", method="search")
+
+    class Meta:
+        model = Finding
+        fields = ["kind", "status", "region", "q"]
+
+    def search(self, queryset, name, value):
+        value = value.strip().upper()
+        return queryset.filter(Q(name__contains=value) | Q(id_number__startswith=value))

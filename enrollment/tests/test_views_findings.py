@@ -1,0 +1,146 @@
+"""The township worklist of findings, bulk resolution, export, sealing and cancellation."""
+
+import io
+
+import openpyxl
+from django.urls import reverse
+
+from conftest import make_user
+from enrollment.models import Finding, Resident
+from enrollment.tests.factories import ResidentFactory
+from pension.models import AuditEntry, User
+
+
+def finding_for(resident, kind=Finding.Kind.NO_REGISTRATION):
+    return Finding.objects.create(
+        kind=kind, id_number=resident.id_number, name=resident.name, resident=resident,
+        region=resident.village, detail="在册但本次公安户籍数据中无此人", source="户籍比对",
+    )  # fmt: skip
+
+
+def test_the_worklist_shows_open_findings_of_the_township_only(
+    client, township_user, resident, other_village
+):
+    mine = finding_for(resident)
+    theirs = finding_for(ResidentFactory(village=other_village))
+    client.force_login(township_user)
+    response = client.get(reverse("enrollment:finding_list"))
+    assert list(response.context["findings"]) == [mine]
+    assert theirs.id_number not in response.content.decode()
+
+
+def test_the_worklist_filters_by_kind_and_runs_a_fixed_number_of_queries(
+    client, township_user, village, django_assert_max_num_queries
+):
+    for _ in range(20):
+        finding_for(ResidentFactory(village=village))
+    finding_for(ResidentFactory(village=village), kind=Finding.Kind.DECEASED)
+    client.force_login(township_user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("enrollment:finding_list"), {"kind": "deceased"})
+    assert len(response.context["findings"]) == 1
+
+
+def test_bulk_resolution_closes_the_chosen_findings_with_a_note_and_audit(
+    client, township_user, village
+):
+    chosen = [finding_for(ResidentFactory(village=village)) for _ in range(2)]
+    left = finding_for(ResidentFactory(village=village))
+    client.force_login(township_user)
+    client.post(
+        reverse("enrollment:finding_resolve"),
+        {"ids": [f.pk for f in chosen], "note": "已入户核实，系外出务工"},
+    )
+    assert set(Finding.objects.filter(status="resolved")) == set(chosen)
+    resolved = Finding.objects.get(pk=chosen[0].pk)
+    assert (resolved.resolved_by, resolved.resolution_note) == (
+        township_user,
+        "已入户核实，系外出务工",
+    )
+    assert Finding.objects.get(pk=left.pk).status == "open"
+    assert AuditEntry.objects.filter(action="finding.resolve").count() == 2
+
+
+def test_resolution_without_a_note_changes_nothing(client, township_user, resident):
+    finding = finding_for(resident)
+    client.force_login(township_user)
+    client.post(reverse("enrollment:finding_resolve"), {"ids": [finding.pk], "note": ""})
+    assert Finding.objects.get(pk=finding.pk).status == "open"
+
+
+def test_findings_of_another_township_cannot_be_resolved(client, neighbour_user, resident):
+    finding = finding_for(resident)
+    client.force_login(neighbour_user)
+    client.post(reverse("enrollment:finding_resolve"), {"ids": [finding.pk], "note": "越权"})
+    assert Finding.objects.get(pk=finding.pk).status == "open"
+
+
+def test_the_export_holds_the_filtered_findings_in_scope(
+    client, township_user, resident, other_village
+):
+    finding_for(resident)
+    finding_for(ResidentFactory(village=other_village))
+    client.force_login(township_user)
+    response = client.get(reverse("enrollment:finding_export"), {"status": "open"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[1][0] == "疑点类型"
+    assert [row[3] for row in rows[2:]] == [resident.id_number]
+
+
+def test_sealing_sets_a_resident_aside_and_unsealing_restores_the_status(
+    client, township_user, resident
+):
+    client.force_login(township_user)
+    url = reverse("enrollment:resident_seal", args=[resident.id_number])
+    client.post(url, {"reason": "married_out", "note": "嫁往耿马"})
+    resident.refresh_from_db()
+    assert (resident.status, resident.status_reason) == ("sealed", "外嫁未迁户口：嫁往耿马")
+    client.post(reverse("enrollment:resident_unseal", args=[resident.id_number]), {"note": ""})
+    resident.refresh_from_db()
+    assert resident.status == Resident.Status.ENROLLED
+    statuses = [e.changes["status"] for e in AuditEntry.objects.for_object(resident).order_by("id")]
+    assert statuses == [["enrolled", "sealed"], ["sealed", "enrolled"]]
+
+
+def test_cancelling_a_deceased_resident_closes_the_deceased_finding(client, township_user, village):
+    person = ResidentFactory(village=village, status=Resident.Status.DECEASED)
+    finding = finding_for(person, kind=Finding.Kind.DECEASED)
+    client.force_login(township_user)
+    client.post(reverse("enrollment:resident_cancel", args=[person.id_number]), {"note": "已核实"})
+    person.refresh_from_db()
+    assert person.status == Resident.Status.CANCELLED
+    assert Finding.objects.get(pk=finding.pk).status == "resolved"
+
+
+def test_a_living_resident_cannot_be_cancelled(client, township_user, resident):
+    client.force_login(township_user)
+    response = client.post(
+        reverse("enrollment:resident_cancel", args=[resident.id_number]), {}, follow=True
+    )
+    assert "只有“死亡待注销”的人员可以注销" in response.content.decode()
+    resident.refresh_from_db()
+    assert resident.status == Resident.Status.ENROLLED
+
+
+def test_resident_actions_outside_the_region_answer_404_and_auditors_get_403(
+    client, neighbour_user, county, resident
+):
+    url = reverse("enrollment:resident_seal", args=[resident.id_number])
+    client.force_login(neighbour_user)
+    assert client.post(url, {"reason": "lost_contact"}).status_code == 404
+    client.force_login(make_user("audit", User.Role.AUDITOR, county))
+    assert client.post(url, {"reason": "lost_contact"}).status_code == 403
+    resident.refresh_from_db()
+    assert resident.status == Resident.Status.ENROLLED
+
+
+def test_the_benefits_due_page_lists_residents_in_scope(client, township_user, village):
+    import datetime
+
+    due = ResidentFactory(
+        village=village, birth_date=datetime.date(1950, 1, 1), contribution_years=15
+    )
+    ResidentFactory(village=village, birth_date=datetime.date(1990, 1, 1), contribution_years=15)
+    client.force_login(township_user)
+    response = client.get(reverse("enrollment:benefits_due"))
+    assert list(response.context["residents"]) == [due]

@@ -1,0 +1,36 @@
+"""What every import of the project shares: a rejected row and the rule that refuses a file.
+
+DESIGN §4: rows that fail are rejected one by one with their row number, column and reason;
+if more than half fail, or the user asked for all-or-nothing, nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row: its number as the spreadsheet shows it, the column and the reason."""
+
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+
+
+def refusal_reason(*, rows: int, rejected: int, strict: bool = False) -> str:
+    """Why nothing may be written, or "" when the valid rows may be applied."""
+    if rows == 0:
+        return "文件中没有数据行，未写入任何数据"
+    if strict and rejected:
+        return f"已选择“全部正确才导入”，共有 {rejected} 行错误，未写入任何数据"
+    if rejected * 2 > rows:
+        return f"错误行超过一半（{rejected}/{rows} 行），可能选错了文件或列，未写入任何数据"
+    return ""
