@@ -302,3 +302,14 @@ def test_a_person_on_a_rejected_row_is_not_reported_absent(county, on_file, vill
     assert len(outcome.rejected) == 3
     assert outcome.counts["absent"] == 0
     assert not Finding.objects.filter(kind=Finding.Kind.NO_REGISTRATION).exists()
+
+
+def test_a_file_of_100000_bad_rows_is_refused_whole_with_every_row_reported(county, on_file):
+    data = io.BytesIO(
+        ("公民身份号码,姓名,区划代码\n" + "12345,坏,530927203200\n" * 100_000).encode()
+    )
+    outcome = registry_import(source=data, region=county, as_of=AS_OF, filename="bad.csv")
+    assert not outcome.applied and "错误行超过一半" in outcome.refused_reason
+    assert len(outcome.rejected) == 100_000
+    assert outcome.rejected[-1].row == 100_001
+    assert Resident.objects.count() == 1 and not Finding.objects.exists()

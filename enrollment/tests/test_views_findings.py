@@ -134,11 +134,16 @@ def test_resident_actions_outside_the_region_answer_404_and_auditors_get_403(
     assert resident.status == Resident.Status.ENROLLED
 
 
-def test_the_benefits_due_page_lists_residents_in_scope(client, township_user, village):
+def test_the_benefits_due_page_lists_residents_in_scope(
+    client, township_user, village, other_village
+):
     import datetime
 
     due = ResidentFactory(
         village=village, birth_date=datetime.date(1950, 1, 1), contribution_years=15
+    )
+    ResidentFactory(
+        village=other_village, birth_date=datetime.date(1950, 1, 1), contribution_years=15
     )
     ResidentFactory(village=village, birth_date=datetime.date(1990, 1, 1), contribution_years=15)
     client.force_login(township_user)

@@ -149,3 +149,14 @@ def test_auditors_and_agents_cannot_upload(client, county, township):
     for role, region in ((User.Role.AUDITOR, county), (User.Role.AGENT, township)):
         client.force_login(make_user(f"u-{role}", role, region))
         assert client.get(reverse("enrollment:upload_registry")).status_code == 403
+
+
+def test_an_upload_over_50_mb_is_refused_next_to_the_field(client, township_user, township):
+    client.force_login(township_user)
+    big = SimpleUploadedFile("big.csv", b"0" * (50 * 1024 * 1024 + 1))
+    response = client.post(
+        reverse("enrollment:upload_registry"),
+        {"file": big, "region": township.code, "as_of": "2023-03-31"},
+    )
+    assert "文件过大" in response.context["form"].errors["file"][0]
+    assert not ImportJob.objects.exists()
