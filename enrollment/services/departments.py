@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident, SpecialGroupMembership
-from enrollment.services.imports import ImportOutcome, job_progress, refusal_reason
+from enrollment.services.imports import ImportOutcome, job_progress
 from pension.dates import years_before
 from pension.models import ImportJob, Region, User
 from pension.staging import as_json, execute, fetch_all, json_literal, staging_table
@@ -72,10 +72,7 @@ def department_compare(
         raise ValueError(f"未知的名单类别：{category}")
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
-    reason = refusal_reason(rows=outcome.rows, rejected=len(outcome.rejected), strict=strict)
-    if reason:
-        outcome.applied = False
-        outcome.refused_reason = reason
+    if outcome.refused(strict=strict):
         return outcome
     job_progress(job, progress=60, stage="比对部门名单")
     with transaction.atomic():

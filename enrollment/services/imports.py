@@ -43,6 +43,14 @@ class ImportOutcome:
     refused_reason: str = ""
     counts: dict[str, int] = field(default_factory=dict)
 
+    def refused(self, *, strict: bool) -> bool:
+        """Apply the half-the-rows and strict rules; True when nothing may be written."""
+        self.refused_reason = refusal_reason(
+            rows=self.rows, rejected=len(self.rejected), strict=strict
+        )
+        self.applied = not self.refused_reason
+        return not self.applied
+
     def as_dict(self, *, rejected_limit: int | None = None) -> dict:
         rejected = self.rejected if rejected_limit is None else self.rejected[:rejected_limit]
         return {

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
-from enrollment.services.imports import ImportOutcome, job_progress, refusal_reason
+from enrollment.services.imports import ImportOutcome, job_progress
 from pension.dates import first_of_next_month, years_before
 from pension.models import ImportJob, Region, User
 from pension.staging import as_json, execute, staging_table
@@ -85,10 +85,7 @@ def registry_compare(
     """
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
-    reason = refusal_reason(rows=outcome.rows, rejected=len(outcome.rejected), strict=strict)
-    if reason:
-        outcome.applied = False
-        outcome.refused_reason = reason
+    if outcome.refused(strict=strict):
         return outcome
 
     job_progress(job, progress=60, stage="比对户籍数据")
