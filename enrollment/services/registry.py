@@ -1,48 +1,38 @@
 """The quarterly comparison of the police household registry with the residents on file.
 
-The validated registry rows are loaded into a staging table and compared with a handful of
-set-based statements; each statement's row count is one figure of the summary. Running the
-same file twice finds nothing new the second time, because every statement only touches rows
-that still differ (and findings are unique while open).
+The importer stages the accepted rows in a temporary table while it reads the file. One join
+of that table with the residents keeps only the rows that differ (a few percent), and every
+outcome is then one set-based statement over that small table; each statement's row count is
+one figure of the summary. Running the same file twice finds nothing new the second time:
+every statement touches only rows that still differ, and findings are unique while open.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
-from enrollment.services.imports import ImportOutcome, job_progress
+from enrollment.services.imports import ImportOutcome, Rejection, job_progress
 from pension.dates import first_of_next_month, years_before
+from pension.idnumber import mask
 from pension.models import ImportJob, Region, User
-from pension.staging import as_json, execute, staging_table
+from pension.staging import (
+    StagedRows,
+    as_json,
+    execute,
+    fetch_all,
+    raise_work_memory,
+    staging_table,
+)
 
-
-@dataclass(frozen=True)
-class RegistryRow:
-    """One accepted registry row, already normalised and resolved to a village of the county."""
-
-    id_number: str
-    name: str
-    sex: str
-    birth_date: datetime.date
-    village_id: str
-    group_id: str | None
-    household_no: str
-    status: str  # "normal", "deceased", "moved_out", or "held" (see held_row)
-    conflict: str = ""  # a differing 性别/出生日期 column, kept as a finding
-
-
-def held_row(id_number: str) -> RegistryRow:
-    """A rejected row whose ID number is known: it takes part in nothing, but the person is not
-    reported absent from the registry because one of their other cells was wrong."""
-    return RegistryRow(id_number, "", "", None, "", None, "", "held")
-
-
+# One staged row: (row number, ID, name, sex, ISO birth date, village, group or "", household,
+# status, conflict). Status is "normal", "deceased", "moved_out" or "held": a rejected row
+# whose ID is known, kept only so that the person is not reported absent from the registry.
 STAGE_COLUMNS = [
+    ("row_no", "integer"),
     ("id_number", "varchar(18)"),
     ("name", "varchar(50)"),
     ("sex", "varchar(1)"),
@@ -70,14 +60,14 @@ def registry_compare(
     *,
     region: Region,
     as_of: datetime.date,
-    rows: list[RegistryRow],
+    staged: StagedRows,
     outcome: ImportOutcome,
     actor: User | None = None,
     dry_run: bool = False,
     strict: bool = False,
     job: ImportJob | None = None,
 ) -> ImportOutcome:
-    """Apply the accepted rows of one registry snapshot and fill `outcome.counts`.
+    """Apply the staged rows of one registry snapshot and fill `outcome.counts`.
 
     `outcome` arrives with rows, accepted and rejected filled by the importer. Nothing is written
     when the half-the-rows rule or strict mode refuses the file, or on a dry run (the same
@@ -85,22 +75,52 @@ def registry_compare(
     """
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
-    if outcome.refused(strict=strict):
-        return outcome
-
-    job_progress(job, progress=60, stage="比对户籍数据")
+    job_progress(job, progress=50, stage="载入户籍数据")
     with transaction.atomic():
-        stage_rows = (
-            (r.id_number, r.name, r.sex, r.birth_date, r.village_id, r.group_id,
-             r.household_no, r.status, r.conflict)
-            for r in rows
-        )  # fmt: skip
-        with staging_table("registry_stage", STAGE_COLUMNS, stage_rows) as stage:
-            outcome.counts.update(_compare(stage, region=region, as_of=as_of, actor=actor, job=job))
-        if dry_run:
+        raise_work_memory()
+        with staging_table("registry_stage", STAGE_COLUMNS, staged) as stage:
+            _reject_duplicates(stage, outcome)
+            refused = outcome.refused(strict=strict)
+            if not refused:
+                outcome.counts.update(
+                    _compare(stage, region=region, as_of=as_of, actor=actor, job=job)
+                )
+        if refused or dry_run:
             transaction.set_rollback(True)
-    outcome.applied = not dry_run
+    if not refused:
+        outcome.applied = not dry_run
     return outcome
+
+
+def _reject_duplicates(stage: str, outcome: ImportOutcome) -> None:
+    """An ID that appears twice in the file is rejected on every row it appears in."""
+    rows = fetch_all(
+        f"""
+        SELECT id_number, row_no, status FROM {stage}
+        WHERE id_number IN (
+            SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1)
+        ORDER BY id_number, row_no
+        """
+    )
+    if not rows:
+        return
+    by_number: dict[str, list[tuple[int, str]]] = {}
+    for number, row_no, status in rows:
+        by_number.setdefault(number, []).append((row_no, status))
+    for number, occurrences in by_number.items():
+        listed = "、".join(str(row_no) for row_no, _ in occurrences[:10])
+        for row_no, status in occurrences:
+            if status != "held":  # already rejected for another reason
+                outcome.rejected.append(
+                    Rejection(row_no, "公民身份号码", f"身份证号码在文件中重复出现（第{listed}行）",
+                              mask(number))
+                )  # fmt: skip
+                outcome.accepted -= 1
+    outcome.rejected.sort(key=lambda r: r.row)
+    execute(
+        f"""UPDATE {stage} SET status = 'held' WHERE id_number IN (
+                SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1)"""
+    )
 
 
 def _compare(
@@ -110,7 +130,6 @@ def _compare(
     actor_id = actor.pk if actor is not None else None
     prefix = f"{region.code}%"
     source = f"户籍比对 {as_of:%Y-%m-%d}"
-    in_county = "r.village_id LIKE %s"
     counts: dict[str, int] = {}
 
     def finding(kind: str, select_sql: str, params: list) -> int:
@@ -145,135 +164,150 @@ def _compare(
             [now, actor_id, action, note, *params],
         )
 
-    # Same ID, another name: a finding; the name on file is not overwritten.
-    counts["name_mismatch"] = finding(
-        Finding.Kind.ID_NAME_MISMATCH,
-        f"""SELECT s.id_number, s.name, r.id AS resident_id, r.village_id AS region_id,
-                   '户籍姓名：' || s.name || '；在册姓名：' || r.name AS detail
-            FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE s.status <> 'held' AND r.name <> s.name AND {in_county}""",
-        [prefix],
-    )
-    # A 性别 or 出生日期 column that disagrees with the ID number: a finding, not an overwrite.
-    counts["conflicting_columns"] = finding(
-        Finding.Kind.UNVERIFIABLE,
-        f"""SELECT s.id_number, s.name, r.id AS resident_id, s.village_id AS region_id,
-                   s.conflict AS detail
+    # The one big join: only rows that differ from what is on file go on (a few percent).
+    job_progress(job, progress=60, stage="比对户籍数据")
+    with staging_table("registry_diff", [("x", "integer")], []) as diff:
+        execute(f"DROP TABLE {diff}")
+        execute(
+            f"""
+            CREATE TEMPORARY TABLE {diff} AS
+            SELECT s.id_number, s.name, s.sex, s.birth_date, s.village_id,
+                   NULLIF(s.group_id, '') AS group_id, s.household_no, s.status, s.conflict,
+                   r.id AS rid, r.name AS rname, r.village_id AS rvillage,
+                   r.group_id AS rgroup, r.status AS rstatus
             FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE s.status <> 'held' AND s.conflict <> ''""",
-        [],
-    )
-    job_progress(job, progress=65, stage="处理迁移人员")
+            WHERE s.status <> 'held'
+              AND (r.id IS NULL OR s.status <> 'normal' OR s.conflict <> ''
+                   OR r.name <> s.name OR r.village_id <> s.village_id
+                   OR (s.group_id <> '' AND COALESCE(r.group_id, '') <> s.group_id))
+            """
+        )
+        if connection.vendor == "postgresql":
+            execute(f"ANALYZE {diff}")
+        on_file = "d.rid IS NOT NULL AND d.rvillage LIKE %s"
 
-    # Moved to another village of the county: follow the registry, keep the history.
-    moved = f"""FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
-                WHERE s.status = 'normal' AND {in_county} AND r.village_id <> s.village_id"""
-    counts["moved_village"] = audit(
-        "resident.move",
-        f"""SELECT CAST(r.id AS varchar(20)) AS target_id, s.village_id AS region_code,
-                   '{{"village": ["' || r.village_id || '", "' || s.village_id || '"]}}'
-                   AS changes {moved}""",
-        [prefix],
-        source,
-    )
-    execute(
-        f"""
-        UPDATE enrollment_resident SET village_id = s.village_id, group_id = s.group_id,
-               updated_at = %s
-        FROM {stage} s
-        WHERE enrollment_resident.id_number = s.id_number AND s.status = 'normal'
-          AND enrollment_resident.village_id LIKE %s
-          AND (enrollment_resident.village_id <> s.village_id
-               OR (s.group_id IS NOT NULL
-                   AND COALESCE(enrollment_resident.group_id, '') <> s.group_id))
-        """,
-        [now, prefix],
-    )
+        # Same ID, another name: a finding; the name on file is not overwritten.
+        counts["name_mismatch"] = finding(
+            Finding.Kind.ID_NAME_MISMATCH,
+            f"""SELECT d.id_number, d.name, d.rid AS resident_id, d.rvillage AS region_id,
+                       '户籍姓名：' || d.name || '；在册姓名：' || d.rname AS detail
+                FROM {diff} d WHERE {on_file} AND d.rname <> d.name""",
+            [prefix],
+        )
+        # A 性别 or 出生日期 column that disagrees with the ID number: a finding, not an overwrite.
+        counts["conflicting_columns"] = finding(
+            Finding.Kind.UNVERIFIABLE,
+            f"""SELECT d.id_number, d.name, d.rid AS resident_id, d.village_id AS region_id,
+                       d.conflict AS detail
+                FROM {diff} d WHERE d.conflict <> ''""",
+            [],
+        )
+        job_progress(job, progress=65, stage="处理迁移人员")
 
-    # Deceased: status becomes deceased-pending-cancellation; benefits stop next month.
-    stop = first_of_next_month(as_of)
-    dead = f"""FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
-               WHERE s.status = 'deceased' AND {in_county}
-                 AND r.status NOT IN ('deceased', 'cancelled')"""
-    finding(
-        Finding.Kind.DECEASED,
-        f"""SELECT s.id_number, r.name, r.id AS resident_id, r.village_id AS region_id,
-                   '公安户籍登记为死亡，待遇自 {stop:%Y-%m-%d} 起停发，待注销' AS detail {dead}""",
-        [prefix],
-    )
-    counts["deceased"] = audit(
-        "resident.status",
-        f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
-                   '{{"status": ["' || r.status || '", "deceased"]}}' AS changes {dead}""",
-        [prefix],
-        f"{source}：死亡，待遇自 {stop:%Y-%m-%d} 起停发",
-    )
-    execute(
-        f"""
-        UPDATE enrollment_resident SET status = 'deceased', status_date = %s,
-               status_reason = %s, exclusion = '', updated_at = %s
-        FROM {stage} s
-        WHERE enrollment_resident.id_number = s.id_number AND s.status = 'deceased'
-          AND enrollment_resident.village_id LIKE %s
-          AND enrollment_resident.status NOT IN ('deceased', 'cancelled')
-        """,
-        [as_of, f"公安户籍比对：死亡，待遇自 {stop:%Y-%m-%d} 起停发", now, prefix],
-    )
+        # Moved to another village of the county: follow the registry, keep the history.
+        counts["moved_village"] = audit(
+            "resident.move",
+            f"""SELECT CAST(d.rid AS varchar(20)) AS target_id, d.village_id AS region_code,
+                       '{{"village": ["' || d.rvillage || '", "' || d.village_id || '"]}}'
+                       AS changes
+                FROM {diff} d
+                WHERE d.status = 'normal' AND {on_file} AND d.rvillage <> d.village_id""",
+            [prefix],
+            source,
+        )
+        execute(
+            f"""
+            UPDATE enrollment_resident SET village_id = d.village_id, group_id = d.group_id,
+                   updated_at = %s
+            FROM {diff} d
+            WHERE enrollment_resident.id = d.rid AND d.status = 'normal' AND d.rvillage LIKE %s
+              AND (d.rvillage <> d.village_id
+                   OR (d.group_id IS NOT NULL AND COALESCE(d.rgroup, '') <> d.group_id))
+            """,
+            [now, prefix],
+        )
 
-    # Moved out of the county: a finding for the township to follow up.
-    counts["moved_out"] = finding(
-        Finding.Kind.MOVED_OUT,
-        f"""SELECT s.id_number, r.name, r.id AS resident_id, r.village_id AS region_id,
-                   '公安户籍登记为迁出' AS detail
-            FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE s.status = 'moved_out' AND {in_county}
-              AND r.status NOT IN ('deceased', 'cancelled')""",
-        [prefix],
-    )
-    job_progress(job, progress=75, stage="核查无户籍人员")
+        # Deceased: status becomes deceased-pending-cancellation; benefits stop next month.
+        stop = first_of_next_month(as_of)
+        dead = f"""FROM {diff} d WHERE d.status = 'deceased' AND {on_file}
+                     AND d.rstatus NOT IN ('deceased', 'cancelled')"""
+        finding(
+            Finding.Kind.DECEASED,
+            f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id,
+                       d.rvillage AS region_id,
+                       '公安户籍登记为死亡，待遇自 {stop:%Y-%m-%d} 起停发，待注销' AS detail
+                {dead}""",
+            [prefix],
+        )
+        counts["deceased"] = audit(
+            "resident.status",
+            f"""SELECT CAST(d.rid AS varchar(20)) AS target_id, d.rvillage AS region_code,
+                       '{{"status": ["' || d.rstatus || '", "deceased"]}}' AS changes {dead}""",
+            [prefix],
+            f"{source}：死亡，待遇自 {stop:%Y-%m-%d} 起停发",
+        )
+        execute(
+            f"""
+            UPDATE enrollment_resident SET status = 'deceased', status_date = %s,
+                   status_reason = %s, exclusion = '', updated_at = %s
+            WHERE id IN (SELECT d.rid {dead})
+            """,
+            [as_of, f"公安户籍比对：死亡，待遇自 {stop:%Y-%m-%d} 起停发", now, prefix],
+        )
+
+        # Moved out of the county: a finding for the township to follow up.
+        counts["moved_out"] = finding(
+            Finding.Kind.MOVED_OUT,
+            f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id,
+                       d.rvillage AS region_id, '公安户籍登记为迁出' AS detail
+                FROM {diff} d
+                WHERE d.status = 'moved_out' AND {on_file}
+                  AND d.rstatus NOT IN ('deceased', 'cancelled')""",
+            [prefix],
+        )
+        job_progress(job, progress=85, stage="登记新增人员")
+
+        # New people: on file from today, eligible when 16 or older on the snapshot date.
+        cutoff = years_before(as_of, ENROLMENT_AGE)
+        counts["new"] = execute(
+            f"""
+            INSERT INTO enrollment_resident
+                (id_number, name, sex, birth_date, village_id, group_id, household_no, phone,
+                 status, status_reason, status_date, exclusion, created_at, updated_at)
+            SELECT d.id_number, d.name, d.sex, d.birth_date, d.village_id, d.group_id,
+                   d.household_no, '',
+                   CASE WHEN d.birth_date <= %s THEN 'eligible' ELSE 'not_eligible' END,
+                   %s, %s, '', %s, %s
+            FROM {diff} d
+            WHERE d.rid IS NULL AND d.status = 'normal'
+            """,
+            [cutoff, source, as_of, now, now],
+        )
+        audit(
+            "resident.register",
+            f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
+                       '{{"status": [null, "' || r.status || '"]}}' AS changes
+                FROM {diff} d JOIN enrollment_resident r ON r.id_number = d.id_number
+                WHERE d.rid IS NULL AND d.status = 'normal'""",
+            [],
+            source,
+        )
 
     # On file but absent from the registry: no registration in the area.
+    job_progress(job, progress=75, stage="核查无户籍人员")
     counts["absent"] = finding(
         Finding.Kind.NO_REGISTRATION,
         f"""SELECT r.id_number, r.name, r.id AS resident_id, r.village_id AS region_id,
                    '在册但本次公安户籍数据中无此人' AS detail
             FROM enrollment_resident r
-            WHERE {in_county} AND r.status NOT IN ('deceased', 'cancelled', 'sealed')
+            WHERE r.village_id LIKE %s AND r.status NOT IN ('deceased', 'cancelled', 'sealed')
               AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.id_number = r.id_number)""",
         [prefix],
     )
-    job_progress(job, progress=85, stage="登记新增人员")
-
-    # New people: on file from today, eligible when 16 or older on the snapshot date.
-    cutoff = years_before(as_of, ENROLMENT_AGE)
-    counts["new"] = execute(
-        f"""
-        INSERT INTO enrollment_resident
-            (id_number, name, sex, birth_date, village_id, group_id, household_no, phone,
-             status, status_reason, status_date, exclusion, created_at, updated_at)
-        SELECT s.id_number, s.name, s.sex, s.birth_date, s.village_id, s.group_id,
-               s.household_no, '',
-               CASE WHEN s.birth_date <= %s THEN 'eligible' ELSE 'not_eligible' END,
-               %s, %s, '', %s, %s
-        FROM {stage} s
-        WHERE s.status = 'normal'
-          AND NOT EXISTS (SELECT 1 FROM enrollment_resident r WHERE r.id_number = s.id_number)
-        """,
-        [cutoff, source, as_of, now, now],
-    )
-    audit(
-        "resident.register",
-        f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
-                   '{{"status": [null, "' || r.status || '"]}}' AS changes
-            FROM enrollment_resident r JOIN {stage} s ON s.id_number = r.id_number
-            WHERE r.created_at = %s""",
-        [now],
-        source,
-    )
 
     # Turned 16: not yet eligible until now.
-    turned = f"""FROM enrollment_resident r
-                 WHERE {in_county} AND r.status = 'not_eligible' AND r.birth_date <= %s"""
+    turned = """FROM enrollment_resident r
+                WHERE r.village_id LIKE %s AND r.status = 'not_eligible' AND r.birth_date <= %s"""
     counts["turned_16"] = audit(
         "resident.status",
         f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
@@ -306,4 +340,4 @@ def last_registry_comparison(*, region: Region) -> ImportJob | None:
     )
 
 
-__all__ = ["RegistryRow", "Resident", "last_registry_comparison", "registry_compare"]
+__all__ = ["Resident", "last_registry_comparison", "registry_compare"]
