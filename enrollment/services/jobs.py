@@ -26,10 +26,12 @@ class ImportRefused(Exception):
     """The file cannot be imported at all; the message says why in Chinese."""
 
 
-def _check_region(region: Region) -> Region:
+def _check_region(region: Region, actor: User | None) -> Region:
     """Comparisons run for a whole county, or for one township by its own staff."""
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
         raise ImportRefused(f"{region.name} 不是县或乡镇，比对以县或乡镇为单位进行")
+    if actor is not None and not actor.can_see_region(region.code):
+        raise ImportRefused(f"{region.name} 不在您的辖区内")
     return region
 
 
@@ -45,7 +47,7 @@ def registry_import(
     job: ImportJob | None = None,
 ) -> ImportOutcome:
     """Read and compare one police registry export (DESIGN §6 rule 12)."""
-    _check_region(region)
+    _check_region(region, actor)
     if as_of > timezone.localdate():
         raise ImportRefused(f"比对日期 {as_of:%Y-%m-%d} 晚于今天")
     job_progress(job, progress=5, stage="读取文件")
@@ -78,7 +80,7 @@ def department_import(
     job: ImportJob | None = None,
 ) -> ImportOutcome:
     """Read and compare one department list (DESIGN §6 rules 3 and 12)."""
-    _check_region(region)
+    _check_region(region, actor)
     if category not in ALL_CATEGORIES:
         raise ImportRefused(f"未知的名单类别：{category}")
     if list_date > timezone.localdate():

@@ -313,3 +313,11 @@ def test_a_file_of_100000_bad_rows_is_refused_whole_with_every_row_reported(coun
     assert len(outcome.rejected) == 100_000
     assert outcome.rejected[-1].row == 100_001
     assert Resident.objects.count() == 1 and not Finding.objects.exists()
+
+
+def test_a_comparison_outside_the_users_region_is_refused(other_township, township_user):
+    with pytest.raises(ImportRefused, match="不在您的辖区内"):
+        registry_import(
+            source=registry_file([]), region=other_township, as_of=AS_OF,
+            filename="registry.csv", actor=township_user,
+        )  # fmt: skip
