@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident, SpecialGroupMembership
+from enrollment.services.findings import findings_raise
 from enrollment.services.imports import ImportOutcome, job_progress
 from pension.dates import years_before
 from pension.models import ImportJob, Region, User
@@ -92,28 +93,17 @@ def department_compare(
 
 def _unknown_people(stage: str, region: Region, category: str, list_date) -> int:
     label = CATEGORY_LABELS[category]
-    return execute(
-        f"""
-        INSERT INTO enrollment_finding
-            (kind, status, id_number, name, resident_id, region_id, detail, source,
-             resolution_note, created_at)
-        SELECT 'unknown_person', 'open', s.id_number, s.name, NULL, %s, %s, %s, '', %s
-        FROM {stage} s
-        WHERE NOT EXISTS (
+    return findings_raise(
+        kind=Finding.Kind.UNKNOWN_PERSON,
+        source=f"{label}名单 {list_date:%Y-%m-%d}",
+        select_sql=f"""
+            SELECT s.id_number, s.name, CAST(NULL AS bigint) AS resident_id, %s AS region_id,
+                   %s AS detail
+            FROM {stage} s
+            WHERE NOT EXISTS (
                 SELECT 1 FROM enrollment_resident r
-                WHERE r.id_number = s.id_number AND r.village_id LIKE %s)
-          AND NOT EXISTS (
-                SELECT 1 FROM enrollment_finding f
-                WHERE f.kind = 'unknown_person' AND f.id_number = s.id_number
-                  AND f.status = 'open')
-        """,
-        [
-            region.code,
-            f"在{label}名单中，但本县无此参保人",
-            f"{label}名单 {list_date:%Y-%m-%d}",
-            timezone.now(),
-            f"{region.code}%",
-        ],
+                WHERE r.id_number = s.id_number AND r.village_id LIKE %s)""",
+        params=[region.code, f"在{label}名单中，但本县无此参保人", f"{region.code}%"],
     )
 
 

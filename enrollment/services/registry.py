@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
+from enrollment.services.findings import findings_raise
 from enrollment.services.imports import ImportOutcome, Rejection, job_progress
 from pension.dates import first_of_next_month, years_before
 from pension.idnumber import mask
@@ -94,16 +95,20 @@ def registry_compare(
 
 def _reject_duplicates(stage: str, outcome: ImportOutcome) -> None:
     """An ID that appears twice in the file is rejected on every row it appears in."""
-    rows = fetch_all(
-        f"""
-        SELECT id_number, row_no, status FROM {stage}
-        WHERE id_number IN (
-            SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1)
-        ORDER BY id_number, row_no
-        """
-    )
-    if not rows:
-        return
+    with staging_table("registry_duplicates", [("id_number", "varchar(18)")], []) as dups:
+        execute(
+            f"""INSERT INTO {dups} (id_number)
+                SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1"""
+        )
+        rows = fetch_all(
+            f"""SELECT s.id_number, s.row_no, s.status FROM {stage} s
+                JOIN {dups} d ON d.id_number = s.id_number ORDER BY s.id_number, s.row_no"""
+        )
+        if rows:
+            execute(
+                f"UPDATE {stage} SET status = 'held' "
+                f"WHERE id_number IN (SELECT id_number FROM {dups})"
+            )
     by_number: dict[str, list[tuple[int, str]]] = {}
     for number, row_no, status in rows:
         by_number.setdefault(number, []).append((row_no, status))
@@ -117,10 +122,6 @@ def _reject_duplicates(stage: str, outcome: ImportOutcome) -> None:
                 )  # fmt: skip
                 outcome.accepted -= 1
     outcome.rejected.sort(key=lambda r: r.row)
-    execute(
-        f"""UPDATE {stage} SET status = 'held' WHERE id_number IN (
-                SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1)"""
-    )
 
 
 def _compare(
@@ -133,23 +134,7 @@ def _compare(
     counts: dict[str, int] = {}
 
     def finding(kind: str, select_sql: str, params: list) -> int:
-        """Insert findings from `select_sql` (id_number, name, resident_id, region_id, detail)
-        unless the same kind is already open for that ID number."""
-        return execute(
-            f"""
-            INSERT INTO enrollment_finding
-                (kind, status, id_number, name, resident_id, region_id, detail, source,
-                 resolution_note, created_at)
-            SELECT %s, 'open', c.id_number, c.name, c.resident_id, c.region_id, c.detail, %s,
-                   '', %s
-            FROM ({select_sql}) c
-            WHERE NOT EXISTS (
-                SELECT 1 FROM enrollment_finding f
-                WHERE f.kind = %s AND f.id_number = c.id_number AND f.status = 'open'
-            )
-            """,
-            [kind, source, now, *params, kind],
-        )
+        return findings_raise(kind=kind, source=source, select_sql=select_sql, params=params)
 
     def audit(action: str, select_sql: str, params: list, note: str) -> int:
         """Audit rows from `select_sql` (target_id, region_code, changes as JSON text)."""
