@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from enrollment.importers import MAX_UPLOAD_BYTES
 from enrollment.models import Finding, Resident
 from enrollment.services.departments import ALL_CATEGORIES, CATEGORY_LABELS
+from pension.imports import UPLOAD_MAX_BYTES
 from pension.models import Region, User
 
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".csv", ".txt")
@@ -40,8 +40,8 @@ class _UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            size, limit = upload.size / 1024 / 1024, MAX_UPLOAD_BYTES // 1024 // 1024
+        if upload.size > UPLOAD_MAX_BYTES:
+            size, limit = upload.size / 1024 / 1024, UPLOAD_MAX_BYTES // 1024 // 1024
             raise forms.ValidationError(f"文件过大：{size:.1f} MB，上限 {limit} MB")
         if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
             raise forms.ValidationError("只支持 xlsx、xls、csv 文件")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from enrollment.services.departments import DepartmentRow
 from enrollment.services.imports import ImportOutcome, Rejection
 from pension import idnumber
+from pension.imports import FILE_MAX_BYTES
 from pension.models import Region
 from pension.spreadsheets import (
     CellError,
@@ -57,7 +58,6 @@ DEPARTMENT_COLUMNS = (ID_COLUMN, NAME_COLUMN, GRADE_COLUMN, TOWNSHIP_COLUMN, VIL
 REGISTRY_STATUS = {"": "normal", "正常": "normal", "死亡": "deceased", "迁出": "moved_out"}
 SEX_WORDS = {"男": "M", "女": "F", "1": "M", "2": "F", "M": "M", "F": "F"}
 SEVERE_GRADES = {"1", "2", "一", "二", "一级", "二级", "1级", "2级"}
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 _SUFFIXES = ("村民委员会", "居民委员会", "社区居委会", "村委会", "居委会", "社区", "村")
 _NUMERALS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九", start=0)}
@@ -162,7 +162,7 @@ class Locations:
 
 
 def _open(source, *, columns, filename: str | None) -> Table:
-    return read_table(source, columns=columns, filename=filename, max_bytes=MAX_UPLOAD_BYTES)
+    return read_table(source, columns=columns, filename=filename, max_bytes=FILE_MAX_BYTES)
 
 
 def _mark_duplicates(

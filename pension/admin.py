@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from pension.importers import MAX_UPLOAD_BYTES
+from pension.imports import UPLOAD_MAX_BYTES
 from pension.models import AuditEntry, Region, User
 from pension.services import regions_import
 from pension.spreadsheets import SpreadsheetError
@@ -36,7 +36,7 @@ class RegionImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > UPLOAD_MAX_BYTES:
             raise forms.ValidationError("文件过大：上限 50 MB")
         return upload
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pension.imports import Rejection
+from pension.imports import FILE_MAX_BYTES, Rejection
 from pension.models import Region
 from pension.spreadsheets import CellError, Column, parse_code, read_table, text
 
 __all__ = [
     "CODE_COLUMN",
-    "MAX_UPLOAD_BYTES",
     "NAME_COLUMN",
     "PARENT_COLUMN",
     "REGION_COLUMNS",
@@ -31,7 +30,6 @@ NAME_COLUMN = Column("name", "名称", ("区划名称", "单位名称"))
 PARENT_COLUMN = Column("parent", "上级代码", ("上级区划代码",), required=False)
 REGION_COLUMNS = (CODE_COLUMN, NAME_COLUMN, PARENT_COLUMN)
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 NAME_MAX_LENGTH = Region._meta.get_field("name").max_length
 
 # Lengths of each level's code and of its parent's; 2 (province) has no parent.
@@ -114,9 +112,7 @@ def _check_parent(value: object, code: str) -> None:
 
 def read_regions(source, *, filename: str | None = None) -> RegionSheet:
     """Every row of a regions sheet checked; raises SpreadsheetError for a structural fault."""
-    table = read_table(
-        source, columns=REGION_COLUMNS, filename=filename, max_bytes=MAX_UPLOAD_BYTES
-    )
+    table = read_table(source, columns=REGION_COLUMNS, filename=filename, max_bytes=FILE_MAX_BYTES)
     sheet = RegionSheet()
     accepted: dict[int, RegionRow] = {}
     seen: dict[str, list[int]] = defaultdict(list)

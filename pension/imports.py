@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Browser uploads are capped lower than files read by the commands and the exchange folder: a
+# county's full registry export (a million rows, about 75 MB as CSV) comes through the latter.
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+FILE_MAX_BYTES = 200 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Rejection:
