@@ -122,6 +122,22 @@ def staging_table(
             cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
 
 
+@contextmanager
+def temporary_table_as(name: str, select_sql: str, params: Sequence[Any] = ()) -> Iterator[str]:
+    """CREATE TEMPORARY TABLE `name` AS `select_sql`, analysed, dropped after the block."""
+    quoted = connection.ops.quote_name(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {quoted} AS {select_sql}", params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {quoted}")
+    try:
+        yield quoted
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+
+
 def adapt(value: Any) -> Any:
     """Dates and times as the ORM stores them, so raw SQL and the ORM compare alike (SQLite)."""
     if isinstance(value, datetime.datetime):

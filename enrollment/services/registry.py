@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
@@ -27,6 +27,7 @@ from pension.staging import (
     fetch_all,
     raise_work_memory,
     staging_table,
+    temporary_table_as,
 )
 
 # One staged row: (row number, ID, name, sex, ISO birth date, village, group or "", household,
@@ -151,24 +152,17 @@ def _compare(
 
     # The one big join: only rows that differ from what is on file go on (a few percent).
     job_progress(job, progress=60, stage="比对户籍数据")
-    with staging_table("registry_diff", [("x", "integer")], []) as diff:
-        execute(f"DROP TABLE {diff}")
-        execute(
-            f"""
-            CREATE TEMPORARY TABLE {diff} AS
-            SELECT s.id_number, s.name, s.sex, s.birth_date, s.village_id,
-                   NULLIF(s.group_id, '') AS group_id, s.household_no, s.status, s.conflict,
-                   r.id AS rid, r.name AS rname, r.village_id AS rvillage,
-                   r.group_id AS rgroup, r.status AS rstatus
-            FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
-            WHERE s.status <> 'held'
-              AND (r.id IS NULL OR s.status <> 'normal' OR s.conflict <> ''
-                   OR r.name <> s.name OR r.village_id <> s.village_id
-                   OR (s.group_id <> '' AND COALESCE(r.group_id, '') <> s.group_id))
-            """
-        )
-        if connection.vendor == "postgresql":
-            execute(f"ANALYZE {diff}")
+    differing = f"""
+        SELECT s.id_number, s.name, s.sex, s.birth_date, s.village_id,
+               NULLIF(s.group_id, '') AS group_id, s.household_no, s.status, s.conflict,
+               r.id AS rid, r.name AS rname, r.village_id AS rvillage,
+               r.group_id AS rgroup, r.status AS rstatus
+        FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
+        WHERE s.status <> 'held'
+          AND (r.id IS NULL OR s.status <> 'normal' OR s.conflict <> ''
+               OR r.name <> s.name OR r.village_id <> s.village_id
+               OR (s.group_id <> '' AND COALESCE(r.group_id, '') <> s.group_id))"""
+    with temporary_table_as("registry_diff", differing) as diff:
         on_file = "d.rid IS NOT NULL AND d.rvillage LIKE %s"
 
         # Same ID, another name: a finding; the name on file is not overwritten.
