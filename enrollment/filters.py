@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from enrollment.models import Finding
+from pension import idnumber
 
 
 class FindingFilter(django_filters.FilterSet):
@@ -21,5 +22,6 @@ class FindingFilter(django_filters.FilterSet):
         fields = ["kind", "status", "region", "q"]
 
     def search(self, queryset, name, value):
-        value = value.strip().upper()
-        return queryset.filter(Q(name__contains=value) | Q(id_number__startswith=value))
+        # ID numbers are pasted with full-width digits, spaces or a lower-case x.
+        number = idnumber.normalise(value)
+        return queryset.filter(Q(name__contains=value.strip()) | Q(id_number__startswith=number))

@@ -149,3 +149,11 @@ def test_the_benefits_due_page_lists_residents_in_scope(
     client.force_login(township_user)
     response = client.get(reverse("enrollment:benefits_due"))
     assert list(response.context["residents"]) == [due]
+
+
+def test_the_worklist_finds_a_pasted_full_width_id_number(client, township_user, resident):
+    finding_for(resident)
+    pasted = resident.id_number[:8].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    client.force_login(township_user)
+    response = client.get(reverse("enrollment:finding_list"), {"q": f" {pasted} "})
+    assert [f.resident for f in response.context["findings"]] == [resident]
