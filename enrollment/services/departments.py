@@ -270,19 +270,4 @@ def _exclusions(stage: str, region: Region, category: str, list_date, actor) -> 
     return {"added": added, "removed": removed}
 
 
-def last_department_comparison(*, region: Region, category: str) -> ImportJob | None:
-    return (
-        ImportJob.objects.filter(
-            kind=ImportJob.Kind.DEPARTMENT,
-            # A county-wide comparison covers each of its townships too.
-            region_id__in=[*region.ancestor_codes(), region.code],
-            status=ImportJob.Status.DONE,
-            dry_run=False,
-            params__category=category,
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-
-
 __all__ = ["DepartmentRow", "Finding", "department_compare"]

@@ -25,6 +25,15 @@ class FindingError(Exception):
     """A finding action that cannot be done; the message says why in Chinese."""
 
 
+def _may_manage(actor: User, region_code: str) -> None:
+    """The page, a command and any later API share this rule: county and township staff act
+    on people inside their own region only."""
+    if not actor.can_manage_residents:
+        raise FindingError("您的岗位无权执行此操作")
+    if not actor.can_see_region(region_code):
+        raise FindingError("该人员不在您的辖区内")
+
+
 def finding_resolve(*, finding: Finding, note: str, actor: User) -> Finding:
     """Close one open finding with the clerk's note; a second click changes nothing."""
     resolved = findings_resolve(
@@ -41,9 +50,11 @@ def findings_resolve(*, findings: QuerySet[Finding], note: str, actor: User) -> 
     note = (note or "").strip()
     if not note:
         raise FindingError("请填写处理意见")
+    if not actor.can_manage_residents:
+        raise FindingError("您的岗位无权执行此操作")
     now = timezone.now()
     with transaction.atomic():
-        targets = list(findings.open().values_list("pk", "region_id"))
+        targets = list(findings.visible_to(actor).open().values_list("pk", "region_id"))
         closed = Finding.objects.filter(
             pk__in=[pk for pk, _ in targets], status=Finding.Status.OPEN
         ).update(
@@ -72,6 +83,7 @@ def resident_seal(
     finding: Finding | None = None,
 ) -> Resident:
     """Set a resident aside without deleting (DESIGN §6 rule 8); they leave progress."""
+    _may_manage(actor, resident.village_id)
     if reason not in Resident.SealReason.values:
         raise FindingError("封存原因应为：外嫁未迁户口、失联或空挂户")
     if resident.status not in SEALABLE:
@@ -100,6 +112,7 @@ def resident_seal(
 
 def resident_unseal(*, resident: Resident, actor: User, note: str = "") -> Resident:
     """Undo a sealing: the resident returns to the status they had before it."""
+    _may_manage(actor, resident.village_id)
     if resident.status != Resident.Status.SEALED:
         raise FindingError("该人员未封存")
     last_seal = (
@@ -124,6 +137,7 @@ def resident_unseal(*, resident: Resident, actor: User, note: str = "") -> Resid
 
 def resident_cancel(*, resident: Resident, actor: User, note: str = "") -> Resident:
     """Cancel a deceased resident's record (注销) and close their deceased finding."""
+    _may_manage(actor, resident.village_id)
     if resident.status != Resident.Status.DECEASED:
         raise FindingError("只有“死亡待注销”的人员可以注销")
     with transaction.atomic():

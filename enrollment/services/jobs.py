@@ -30,6 +30,8 @@ def _check_region(region: Region, actor: User | None) -> Region:
     """Comparisons run for a whole county, or for one township by its own staff."""
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
         raise ImportRefused(f"{region.name} 不是县或乡镇，比对以县或乡镇为单位进行")
+    if actor is not None and not actor.can_manage_residents:
+        raise ImportRefused("您的岗位无权导入名单")
     if actor is not None and not actor.can_see_region(region.code):
         raise ImportRefused(f"{region.name} 不在您的辖区内")
     return region

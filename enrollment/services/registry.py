@@ -305,18 +305,4 @@ def _compare(
     return {key: counts.get(key, 0) for key in COUNT_KEYS}
 
 
-def last_registry_comparison(*, region: Region) -> ImportJob | None:
-    return (
-        ImportJob.objects.filter(
-            kind=ImportJob.Kind.REGISTRY,
-            # A county-wide comparison covers each of its townships too.
-            region_id__in=[*region.ancestor_codes(), region.code],
-            status=ImportJob.Status.DONE,
-            dry_run=False,
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-
-
-__all__ = ["Resident", "last_registry_comparison", "registry_compare"]
+__all__ = ["Resident", "registry_compare"]

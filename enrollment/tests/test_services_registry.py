@@ -321,3 +321,17 @@ def test_a_comparison_outside_the_users_region_is_refused(other_township, townsh
             source=registry_file([]), region=other_township, as_of=AS_OF,
             filename="registry.csv", actor=township_user,
         )  # fmt: skip
+
+
+def test_an_auditor_cannot_run_a_comparison(county, on_file):
+    from conftest import make_user
+    from pension.models import User
+
+    auditor = make_user("audit", User.Role.AUDITOR, county)
+    with pytest.raises(ImportRefused, match="无权"):
+        registry_import(
+            source=registry_file([row_of(on_file, status="死亡")]), region=county, as_of=AS_OF,
+            filename="registry.csv", actor=auditor,
+        )  # fmt: skip
+    on_file.refresh_from_db()
+    assert on_file.status == Resident.Status.ENROLLED
