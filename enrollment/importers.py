@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import mul
+from operator import itemgetter
 
 from django.utils import timezone
 
@@ -32,7 +33,6 @@ from pension.spreadsheets import (
     read_table,
     text,
 )
-from pension.staging import StagedRows
 
 ID_COLUMN = Column("id_number", "公民身份号码", ("身份证号", "身份证号码", "证件号码"))
 NAME_COLUMN = Column("name", "姓名")
@@ -183,26 +183,30 @@ def _mark_duplicates(
             )  # fmt: skip
 
 
-_FAST_ID = re.compile(r"[0-9]{17}[0-9X]").fullmatch
+# The check digit's weighted sum, split so that both parts come from small caches: the first 14
+# characters (birthplace and birth date; a county has a few tens of thousands) and the three
+# after them (a thousand combinations).
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ZERO_SUM = ord("0") * sum(_WEIGHTS)
 _CHECK = "10X98765432"
+_TAILS = {
+    f"{n:03d}": sum(w * int(d) for w, d in zip(_WEIGHTS[14:], f"{n:03d}", strict=True))
+    for n in range(1000)
+}
 _EARLIEST = datetime.date(1900, 1, 1)
 
 
-def _birth_text(digits: str, today: datetime.date, cache: dict[str, str | None]) -> str | None:
-    """ISO text of an ID's YYYYMMDD when it is a real, past date; cached, since a county's
-    residents share a few tens of thousands of birth dates."""
-    try:
-        return cache[digits]
-    except KeyError:
-        pass
-    try:
-        day = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        day = None
-    value = day.isoformat() if day is not None and _EARLIEST <= day <= today else None
-    cache[digits] = value
+def _id_head(head: str, today: datetime.date, cache: dict) -> tuple[int, str] | None:
+    """(weighted sum, ISO birth date) of an ID's first 14 characters when they are digits with a
+    real, past birth date, else None; cached."""
+    value = None
+    if head.isascii() and head.isdigit():
+        try:
+            day = datetime.date(int(head[6:10]), int(head[10:12]), int(head[12:]))
+        except ValueError:
+            day = None
+        if day is not None and _EARLIEST <= day <= today:
+            value = (sum(w * int(d) for w, d in zip(_WEIGHTS, head, strict=False)), day.isoformat())
+    cache[head] = value
     return value
 
 
@@ -211,50 +215,62 @@ def read_registry(
     *,
     region: Region,
     as_of: datetime.date,
-    staged: StagedRows,
     filename: str | None = None,
-) -> ImportOutcome:
-    """Check every row of a registry export and stage the accepted ones in `staged`.
+) -> tuple[ImportOutcome, Iterator[tuple]]:
+    """Open a registry export: the outcome to be filled and the rows to stage, checked lazily.
 
-    Raises SpreadsheetError for a structural fault. A clean row (an 18-character ID as the
-    police system writes it, a known code, a plain status) takes a fast path that accepts
-    exactly what the full checks accept; anything else goes through the full checks, which also
-    word the reason. Duplicate ID numbers are found after staging, in SQL.
+    A structural fault (not a spreadsheet, no header, no location column) raises
+    SpreadsheetError here, before anything is staged; a fault found while reading (a broken CSV
+    quote on row 800,000) raises it from the iterator. Each row is checked as it is consumed:
+    accepted rows are yielded as STAGE_COLUMNS tuples of text, rejected rows go to
+    `outcome.rejected` with their row number. `outcome.rows` and `outcome.accepted` are final
+    once the iterator is exhausted. Duplicate ID numbers are the comparison's to find.
     """
     table = _open(source, columns=REGISTRY_COLUMNS, filename=filename)
     if "region_code" not in table.present and "village" not in table.present:
         raise SpreadsheetError(
             "缺少户籍地列：需要〈区划代码〉，或〈乡镇(街道)〉与〈村(社区)〉（可加〈村民小组〉）"
         )
-    places = Locations.load(region)
     outcome = ImportOutcome()
+    return outcome, _registry_rows(table, Locations.load(region), outcome)
+
+
+def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> Iterator[tuple]:
+    """The checks of read_registry. A clean row (an 18-character ID as the police system writes
+    it, a known code, a plain status) takes a fast path that accepts exactly what the full
+    checks accept; anything else goes through the full checks, which also word the reason."""
     today = timezone.localdate()
-    births: dict[str, str | None] = {}
+    heads: dict[str, tuple[int, str] | None] = {}
     locations: dict[tuple, tuple[str, str] | str] = {}
     birth_columns: dict[object, tuple[str, str]] = {}  # cell -> (ISO date or "", error)
     keys = [c.key for c in table.columns]
     ix = {key: keys.index(key) for key in keys}
     i_id, i_name, i_sex, i_birth = ix["id_number"], ix["name"], ix["sex"], ix["birth_date"]
-    i_status, i_code, i_household = ix["status"], ix["region_code"], ix["household_no"]
-    i_town, i_village, i_group = ix["township"], ix["village"], ix["group"]
+    i_status, i_household = ix["status"], ix["household_no"]
+    place_of = itemgetter(ix["region_code"], ix["township"], ix["village"], ix["group"])
     statuses = {**REGISTRY_STATUS, None: "normal"}
-    add, reject = staged.add, outcome.rejected.append
-    check, fast_id, zero = _CHECK, _FAST_ID, _ZERO_SUM
+    reject = outcome.rejected.append
+    check, known_head, tail_of = _CHECK, heads.get, _TAILS.get
+    rows = 0
 
     for row_number, cells in table.rows():
-        outcome.rows += 1
+        rows += 1
         column = ID_COLUMN.label
         raw = cells[i_id]
         try:
             # ID number: the fast path for the clean case, the full rules otherwise.
             iso = None
-            if (
-                raw.__class__ is str
-                and len(raw) == 18
-                and fast_id(raw)
-                and check[(sum(map(mul, raw[:17].encode(), _WEIGHTS)) - zero) % 11] == raw[17]
-            ):
-                iso = _birth_text(raw[6:14], today, births)
+            if raw.__class__ is str and len(raw) == 18:
+                head = known_head(raw[:14])
+                if head is None and raw[:14] not in heads:
+                    head = _id_head(raw[:14], today, heads)
+                tail = tail_of(raw[14:17])
+                if (
+                    head is not None
+                    and tail is not None
+                    and check[(head[0] + tail) % 11] == raw[17]
+                ):
+                    iso = head[1]
             if iso is not None:
                 number, sex = raw, "M" if raw[16] in "13579" else "F"
             else:
@@ -301,7 +317,7 @@ def read_registry(
                     conflicts = f"{conflicts}；{note}" if conflicts else note
 
             # Location: a few hundred distinct places, resolved once each.
-            key = (cells[i_code], cells[i_town], cells[i_village], cells[i_group])
+            key = place_of(cells)
             place = locations.get(key)
             if place is None:
                 place = _resolve_place(places, *key)
@@ -314,15 +330,15 @@ def read_registry(
             reject(Rejection(row_number, column, exc.message, text(raw)[:18]))
             if column != ID_COLUMN.label:
                 # Known person, wrong cell: they must not look absent from the registry.
-                add((str(row_number), number, "", "", None, "", "", "", "held", ""))
+                yield (str(row_number), number, "", "", None, "", "", "", "held", "")
             continue
         household = cells[i_household]
         if household.__class__ is not str or not household.isascii():
             household = text(household)
-        add((str(row_number), number, name[:50], sex, iso, village, group, household.strip()[:30],
-             status, conflicts[:200]))  # fmt: skip
-    outcome.accepted = outcome.rows - len(outcome.rejected)
-    return outcome
+        yield (str(row_number), number, name[:50], sex, iso, village, group,
+               household.strip()[:30], status, conflicts[:200])  # fmt: skip
+    outcome.rows = rows
+    outcome.accepted = rows - len(outcome.rejected)
 
 
 def _resolve_place(places: Locations, code, township, village, group) -> tuple[str, str] | str:

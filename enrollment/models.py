@@ -84,6 +84,7 @@ class Resident(models.Model):
         on_delete=models.PROTECT,
         related_name="residents",
         limit_choices_to={"level": Region.Level.VILLAGE},
+        db_index=False,  # resident_village_idx
     )
     group = models.ForeignKey(
         Region,
@@ -93,6 +94,7 @@ class Resident(models.Model):
         on_delete=models.PROTECT,
         related_name="group_residents",
         limit_choices_to={"level": Region.Level.GROUP},
+        db_index=False,  # resident_group_idx
     )
     household_no = models.CharField("户号", max_length=30, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
@@ -138,11 +140,17 @@ class Resident(models.Model):
                 condition=~Q(status="excluded") | ~Q(exclusion=""),
             ),
         ]
+        # Few indexes, on purpose: every registry comparison, proxy batch and payment changes
+        # tens of thousands of residents, and each index is one more write per changed row.
+        # Status is left unindexed so that a status change is a HOT update (no index writes;
+        # the table keeps 10% of each page free for it, see migration 0005).
         indexes = [
-            # Name search on the resident page and the admin.
-            models.Index(fields=["name"], name="resident_name_idx"),
-            # Township worklists: "unpaid/eligible residents of this village".
-            models.Index(fields=["village", "status"], name="resident_village_status_idx"),
+            # Region scope (village_id LIKE '530927203%') and one village's residents (=).
+            models.Index(
+                fields=["village"], opclasses=["varchar_pattern_ops"], name="resident_village_idx"
+            ),
+            # Notices and lists per villager group.
+            models.Index(fields=["group"], name="resident_group_idx"),
         ]
 
     def __str__(self) -> str:
@@ -286,6 +294,7 @@ class Finding(models.Model):
         on_delete=models.PROTECT,
         related_name="findings",
         help_text="参保人所在村；名单人员未在册时为县。",
+        db_index=False,  # finding_worklist_idx
     )
     detail = models.CharField("情况说明", max_length=300, blank=True)
     source = models.CharField("来源", max_length=60, blank=True)
@@ -305,6 +314,7 @@ class Finding(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="resolved_findings",
+        db_index=False,  # looked up only through the finding itself
     )
     resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
     created_at = models.DateTimeField("发现时间", auto_now_add=True)
@@ -328,8 +338,12 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # The township worklist: open findings of a region by kind.
-            models.Index(fields=["region", "status", "kind"], name="finding_worklist_idx"),
+            # The township worklist: open findings of a region (a prefix of its code) by kind.
+            models.Index(
+                fields=["region", "status", "kind"],
+                opclasses=["varchar_pattern_ops", "text_ops", "text_ops"],
+                name="finding_worklist_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 # Browser uploads are capped lower than files read by the commands and the exchange folder: a
 # county's full registry export (a million rows, about 75 MB as CSV) comes through the latter.
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -39,3 +41,22 @@ def refusal_reason(*, rows: int, rejected: int, strict: bool = False) -> str:
     if rejected * 2 > rows:
         return f"错误行超过一半（{rejected}/{rows} 行），可能选错了文件或列，未写入任何数据"
     return ""
+
+
+# An import runs in one transaction, so progress written to its job row would only appear when
+# it is over. Progress therefore also goes to the cache, which the job page reads while the
+# job runs (shared by the web and worker processes through Redis in production).
+PROGRESS_SECONDS = 6 * 3600
+
+
+def _progress_key(job_id: int) -> str:
+    return f"import-job:{job_id}:progress"
+
+
+def progress_note(job_id: int, *, progress: int, stage: str) -> None:
+    cache.set(_progress_key(job_id), (progress, stage), PROGRESS_SECONDS)
+
+
+def progress_of(job_id: int) -> tuple[int, str] | None:
+    """(progress, stage) last noted for a running job, or None when nothing is noted."""
+    return cache.get(_progress_key(job_id))

@@ -227,7 +227,7 @@ class AuditEntry(models.Model):
     action = models.CharField("操作", max_length=40)
     target_type = models.CharField("对象类型", max_length=60)
     target_id = models.CharField("对象编号", max_length=40)
-    region_code = models.CharField("区划代码", max_length=15, blank=True, db_index=True)
+    region_code = models.CharField("区划代码", max_length=15, blank=True)
     changes = models.JSONField("变更内容", default=dict, blank=True)
     note = models.CharField("说明", max_length=200, blank=True)
 
@@ -240,6 +240,10 @@ class AuditEntry(models.Model):
         indexes = [
             # The resident page reads one person's history.
             models.Index(fields=["target_type", "target_id", "at"], name="audit_target_idx"),
+            # Region scope: region_code LIKE '530927203%'.
+            models.Index(
+                fields=["region_code"], opclasses=["varchar_pattern_ops"], name="audit_region_idx"
+            ),
         ]
 
     ACTION_LABELS = {

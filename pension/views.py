@@ -9,6 +9,7 @@ from django.views.generic import DetailView
 
 from pension.exporters import rejections_workbook
 from pension.http import XLSX, attachment
+from pension.imports import progress_of
 from pension.models import ImportJob
 
 
@@ -47,6 +48,12 @@ class ImportJobDetailView(RegionScopedMixin, DetailView):
         if self.request.headers.get("HX-Request"):
             return ["pension/_import_job_status.html"]
         return [self.template_name]
+
+    def get_object(self, queryset=None):
+        job = super().get_object(queryset)
+        if job.status == ImportJob.Status.RUNNING:
+            job.progress, job.stage = progress_of(job.pk) or (job.progress, job.stage)
+        return job
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

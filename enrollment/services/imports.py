@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from pension.imports import Rejection, refusal_reason
+from pension.imports import Rejection, progress_note, refusal_reason
 from pension.models import ImportJob, ImportRejection
 
 __all__ = ["ImportOutcome", "Rejection", "refusal_reason"]
@@ -79,10 +79,16 @@ def job_record_rejections(*, job: ImportJob, rejections: Iterable[Rejection]) ->
 
 
 def job_progress(job: ImportJob | None, *, progress: int, stage: str) -> None:
-    """Progress is written outside the import's transaction so a page can poll it."""
+    """Note how far an import has got, where the job page can see it at once.
+
+    Inside the import's transaction the job row would only change at commit, so progress goes
+    to the cache always and to the row only when no transaction is open.
+    """
     if job is None:
         return
-    ImportJob.objects.filter(pk=job.pk).update(progress=progress, stage=stage)
+    progress_note(job.pk, progress=progress, stage=stage)
+    if not transaction.get_connection().in_atomic_block:
+        ImportJob.objects.filter(pk=job.pk).update(progress=progress, stage=stage)
 
 
 def job_finish(*, job: ImportJob, outcome: ImportOutcome) -> None:

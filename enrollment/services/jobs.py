@@ -16,10 +16,9 @@ from django.utils import timezone
 from enrollment.importers import read_department_list, read_registry
 from enrollment.services.departments import ALL_CATEGORIES, CATEGORY_LABELS, department_compare
 from enrollment.services.imports import ImportOutcome, job_fail, job_finish, job_progress
-from enrollment.services.registry import STAGE_COLUMNS, registry_compare
+from enrollment.services.registry import registry_compare
 from pension.models import ImportJob, Region, User
 from pension.spreadsheets import SpreadsheetError
-from pension.staging import StagedRows
 
 
 class ImportRefused(Exception):
@@ -52,21 +51,14 @@ def registry_import(
     _check_region(region, actor)
     if as_of > timezone.localdate():
         raise ImportRefused(f"比对日期 {as_of:%Y-%m-%d} 晚于今天")
-    job_progress(job, progress=5, stage="读取文件")
-    staged = StagedRows(width=len(STAGE_COLUMNS))
     try:
-        try:
-            outcome = read_registry(
-                source, region=region, as_of=as_of, staged=staged, filename=filename
-            )
-        except SpreadsheetError as exc:
-            raise ImportRefused(exc.message) from None
+        outcome, rows = read_registry(source, region=region, as_of=as_of, filename=filename)
         return registry_compare(
-            region=region, as_of=as_of, staged=staged, outcome=outcome, actor=actor,
+            region=region, as_of=as_of, rows=rows, outcome=outcome, actor=actor,
             dry_run=dry_run, strict=strict, job=job,
         )  # fmt: skip
-    finally:
-        staged.close()
+    except SpreadsheetError as exc:
+        raise ImportRefused(exc.message) from None
 
 
 def department_import(

@@ -1,33 +1,35 @@
 """The quarterly comparison of the police household registry with the residents on file.
 
-The importer stages the accepted rows in a temporary table while it reads the file. One join
-of that table with the residents keeps only the rows that differ (a few percent), and every
-outcome is then one set-based statement over that small table; each statement's row count is
-one figure of the summary. Running the same file twice finds nothing new the second time:
+The rows stream into a temporary table while the importer reads the file (COPY on PostgreSQL,
+so the server stores them on the second CPU). One full join of that table with the residents
+keeps only the rows that differ (a few percent) and the residents the file leaves out, and
+every outcome is then one set-based statement over that small table; each statement's row
+count is one figure of the summary. Running the same file twice finds nothing new the second time:
 every statement touches only rows that still differ, and findings are unique while open.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
 from enrollment.services.findings import findings_raise
 from enrollment.services.imports import ImportOutcome, Rejection, job_progress
+from pension.bulk import bulk_insert
 from pension.dates import first_of_next_month, years_before
 from pension.idnumber import mask
-from pension.models import ImportJob, Region, User
+from pension.models import AuditEntry, ImportJob, Region, User
 from pension.staging import (
-    StagedRows,
     as_json,
     execute,
     fetch_all,
-    raise_work_memory,
     staging_table,
     temporary_table_as,
+    tune_for_bulk_work,
 )
 
 # One staged row: (row number, ID, name, sex, ISO birth date, village, group or "", household,
@@ -62,26 +64,30 @@ def registry_compare(
     *,
     region: Region,
     as_of: datetime.date,
-    staged: StagedRows,
+    rows: Iterable[tuple],
     outcome: ImportOutcome,
     actor: User | None = None,
     dry_run: bool = False,
     strict: bool = False,
     job: ImportJob | None = None,
 ) -> ImportOutcome:
-    """Apply the staged rows of one registry snapshot and fill `outcome.counts`.
+    """Stage `rows` (STAGE_COLUMNS) of one registry snapshot, apply them, fill `outcome.counts`.
 
-    `outcome` arrives with rows, accepted and rejected filled by the importer. Nothing is written
-    when the half-the-rows rule or strict mode refuses the file, or on a dry run (the same
-    statements run and are rolled back, so the dry run reports exactly what would change).
+    `rows` may be the importer's lazy iterator: it is read while the staging table loads, and
+    `outcome` (rows, accepted, rejected) is complete once it is. Nothing is written when the
+    half-the-rows rule or strict mode refuses the file, or on a dry run (the same statements run
+    and are rolled back, so the dry run reports exactly what would change).
     """
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
-    job_progress(job, progress=50, stage="载入户籍数据")
+    job_progress(job, progress=10, stage="读取并载入户籍数据")
+    repeated: set[str] = set()
     with transaction.atomic():
-        raise_work_memory()
-        with staging_table("registry_stage", STAGE_COLUMNS, staged) as stage:
-            _reject_duplicates(stage, outcome)
+        tune_for_bulk_work()
+        with staging_table(
+            "registry_stage", STAGE_COLUMNS, _noting_repeats(rows, repeated)
+        ) as stage:
+            _reject_duplicates(stage, repeated, outcome)
             refused = outcome.refused(strict=strict)
             if not refused:
                 outcome.counts.update(
@@ -94,35 +100,78 @@ def registry_compare(
     return outcome
 
 
-def _reject_duplicates(stage: str, outcome: ImportOutcome) -> None:
+def _noting_repeats(rows: Iterable[tuple], repeated: set[str]) -> Iterator[tuple]:
+    """Pass the rows on, adding to `repeated` every ID number seen more than once."""
+    seen: set[str] = set()
+    note = seen.add
+    for row in rows:
+        number = row[1]
+        if number in seen:
+            repeated.add(number)
+        else:
+            note(number)
+        yield row
+
+
+def _reject_duplicates(stage: str, repeated: set[str], outcome: ImportOutcome) -> None:
     """An ID that appears twice in the file is rejected on every row it appears in."""
-    with staging_table("registry_duplicates", [("id_number", "varchar(18)")], []) as dups:
-        execute(
-            f"""INSERT INTO {dups} (id_number)
-                SELECT id_number FROM {stage} GROUP BY id_number HAVING COUNT(*) > 1"""
-        )
+    if not repeated:
+        return
+    rejected_already = {rejection.row for rejection in outcome.rejected}
+    with staging_table(
+        "registry_repeated", [("id_number", "varchar(18)")], [(n,) for n in repeated]
+    ) as dups:
         rows = fetch_all(
-            f"""SELECT s.id_number, s.row_no, s.status FROM {stage} s
-                JOIN {dups} d ON d.id_number = s.id_number ORDER BY s.id_number, s.row_no"""
+            f"""UPDATE {stage} SET status = 'held'
+                WHERE id_number IN (SELECT id_number FROM {dups}) RETURNING id_number, row_no"""
         )
-        if rows:
-            execute(
-                f"UPDATE {stage} SET status = 'held' "
-                f"WHERE id_number IN (SELECT id_number FROM {dups})"
-            )
-    by_number: dict[str, list[tuple[int, str]]] = {}
-    for number, row_no, status in rows:
-        by_number.setdefault(number, []).append((row_no, status))
-    for number, occurrences in by_number.items():
-        listed = "、".join(str(row_no) for row_no, _ in occurrences[:10])
-        for row_no, status in occurrences:
-            if status != "held":  # already rejected for another reason
+    by_number: dict[str, list[int]] = {}
+    for number, row_no in sorted(rows):
+        by_number.setdefault(number, []).append(row_no)
+    for number, row_numbers in by_number.items():
+        listed = "、".join(str(row_no) for row_no in row_numbers[:10])
+        for row_no in row_numbers:
+            if row_no not in rejected_already:  # already rejected for another cell
                 outcome.rejected.append(
                     Rejection(row_no, "公民身份号码", f"身份证号码在文件中重复出现（第{listed}行）",
                               mask(number))
                 )  # fmt: skip
                 outcome.accepted -= 1
     outcome.rejected.sort(key=lambda r: r.row)
+
+
+_ABSENT_STATUSES = "('deceased', 'cancelled', 'sealed')"  # no longer expected in the registry
+
+
+def _differing_sql(stage: str) -> str:
+    """Staged rows that differ from the resident on file, plus the region's residents (the one
+    parameter is the region's code prefix) whom the file does not mention.
+
+    PostgreSQL does both in one full join, hashing the residents once; the SQLite demo, whose
+    older releases have no FULL JOIN, adds the residents with a second query.
+    """
+    columns = """s.name, s.sex, s.birth_date, s.village_id, NULLIF(s.group_id, '') AS group_id,
+                 s.household_no, s.status, s.conflict, r.id AS rid, r.name AS rname,
+                 r.village_id AS rvillage, r.group_id AS rgroup, r.status AS rstatus"""
+    differs = """s.status <> 'held'
+                 AND (r.id IS NULL OR s.status <> 'normal' OR s.conflict <> ''
+                      OR r.name <> s.name OR r.village_id <> s.village_id
+                      OR (s.group_id <> '' AND COALESCE(r.group_id, '') <> s.group_id))"""
+    absent = f"r.village_id LIKE %s AND r.status NOT IN {_ABSENT_STATUSES}"
+    if connection.vendor == "postgresql":
+        return f"""
+            SELECT COALESCE(s.id_number, r.id_number) AS id_number, {columns}
+            FROM {stage} s FULL JOIN enrollment_resident r ON r.id_number = s.id_number
+            WHERE CASE WHEN s.id_number IS NULL THEN {absent} ELSE {differs} END"""
+    return f"""
+        SELECT s.id_number, {columns}
+        FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
+        WHERE {differs}
+        UNION ALL
+        SELECT r.id_number, {columns}
+        FROM enrollment_resident r LEFT JOIN {stage} s ON 1 = 0
+        WHERE {absent}
+          AND NOT EXISTS (SELECT 1 FROM {stage} x WHERE x.id_number = r.id_number)"""
 
 
 def _compare(
@@ -150,19 +199,10 @@ def _compare(
             [now, actor_id, action, note, *params],
         )
 
-    # The one big join: only rows that differ from what is on file go on (a few percent).
+    # The one big join: only rows that differ from what is on file go on (a few percent), and
+    # the residents of the region the file does not mention at all (status left NULL).
     job_progress(job, progress=60, stage="比对户籍数据")
-    differing = f"""
-        SELECT s.id_number, s.name, s.sex, s.birth_date, s.village_id,
-               NULLIF(s.group_id, '') AS group_id, s.household_no, s.status, s.conflict,
-               r.id AS rid, r.name AS rname, r.village_id AS rvillage,
-               r.group_id AS rgroup, r.status AS rstatus
-        FROM {stage} s LEFT JOIN enrollment_resident r ON r.id_number = s.id_number
-        WHERE s.status <> 'held'
-          AND (r.id IS NULL OR s.status <> 'normal' OR s.conflict <> ''
-               OR r.name <> s.name OR r.village_id <> s.village_id
-               OR (s.group_id <> '' AND COALESCE(r.group_id, '') <> s.group_id))"""
-    with temporary_table_as("registry_diff", differing) as diff:
+    with temporary_table_as("registry_diff", _differing_sql(stage), [prefix]) as diff:
         on_file = "d.rid IS NOT NULL AND d.rvillage LIKE %s"
 
         # Same ID, another name: a finding; the name on file is not overwritten.
@@ -248,7 +288,7 @@ def _compare(
 
         # New people: on file from today, eligible when 16 or older on the snapshot date.
         cutoff = years_before(as_of, ENROLMENT_AGE)
-        counts["new"] = execute(
+        registered = fetch_all(
             f"""
             INSERT INTO enrollment_resident
                 (id_number, name, sex, birth_date, village_id, group_id, household_no, phone,
@@ -259,30 +299,27 @@ def _compare(
                    %s, %s, '', %s, %s
             FROM {diff} d
             WHERE d.rid IS NULL AND d.status = 'normal'
+            RETURNING id, village_id, status
             """,
             [cutoff, source, as_of, now, now],
         )
-        audit(
-            "resident.register",
-            f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
-                       '{{"status": [null, "' || r.status || '"]}}' AS changes
-                FROM {diff} d JOIN enrollment_resident r ON r.id_number = d.id_number
-                WHERE d.rid IS NULL AND d.status = 'normal'""",
-            [],
-            source,
-        )
+        counts["new"] = bulk_insert(
+            AuditEntry,
+            ["at", "actor_id", "action", "target_type", "target_id", "region_code", "changes",
+             "note"],
+            ((now, actor_id, "resident.register", "enrollment.resident", str(pk), village,
+              {"status": [None, status]}, source) for pk, village, status in registered),
+        )  # fmt: skip
 
-    # On file but absent from the registry: no registration in the area.
-    job_progress(job, progress=75, stage="核查无户籍人员")
-    counts["absent"] = finding(
-        Finding.Kind.NO_REGISTRATION,
-        f"""SELECT r.id_number, r.name, r.id AS resident_id, r.village_id AS region_id,
-                   '在册但本次公安户籍数据中无此人' AS detail
-            FROM enrollment_resident r
-            WHERE r.village_id LIKE %s AND r.status NOT IN ('deceased', 'cancelled', 'sealed')
-              AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.id_number = r.id_number)""",
-        [prefix],
-    )
+        # On file but absent from the registry: no registration in the area.
+        job_progress(job, progress=90, stage="核查无户籍人员")
+        counts["absent"] = finding(
+            Finding.Kind.NO_REGISTRATION,
+            f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id, d.rvillage AS region_id,
+                       '在册但本次公安户籍数据中无此人' AS detail
+                FROM {diff} d WHERE d.status IS NULL""",
+            [],
+        )
 
     # Turned 16: not yet eligible until now.
     turned = """FROM enrollment_resident r

@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from conftest import make_group, make_village
 from enrollment.models import Resident
@@ -45,3 +45,10 @@ def test_search_finds_a_pasted_full_width_id_number_and_a_name_fragment(resident
     assert list(Resident.objects.search(f"  {full_width} ")) == [resident]
     assert list(Resident.objects.search(resident.name[1:3])) == [resident]
     assert not Resident.objects.search("530927299").exists()
+
+
+def test_resident_pages_keep_room_for_status_changes_without_index_writes(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'enrollment_resident'")
+        (options,) = cursor.fetchone()
+    assert "fillfactor=90" in options

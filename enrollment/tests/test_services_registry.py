@@ -335,3 +335,15 @@ def test_an_auditor_cannot_run_a_comparison(county, on_file):
         )  # fmt: skip
     on_file.refresh_from_db()
     assert on_file.status == Resident.Status.ENROLLED
+
+
+def test_a_broken_quote_far_down_the_file_refuses_it_and_writes_nothing(county, village):
+    good = [[new_number(f"1980{m:02d}{d:02d}", "135"), "叶嘎", "男", village.code, "7", "正常"]
+            for m in range(1, 13) for d in range(1, 29)]  # fmt: skip
+    data = registry_file(good)
+    data = io.BytesIO(data.getvalue() + ('530927198001011359,"岩门' + "x" * 200_000).encode())
+    with pytest.raises(ImportRefused, match="引号不成对"):
+        registry_import(source=data, region=county, as_of=AS_OF, filename="registry.csv")
+    assert not Resident.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert Resident.objects.count() == 0  # the connection is still usable afterwards

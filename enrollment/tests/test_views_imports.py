@@ -6,10 +6,12 @@ import io
 
 import openpyxl
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 
 from conftest import make_user
 from enrollment.models import Resident, SpecialGroupMembership
+from enrollment.services.imports import job_progress
 from enrollment.tests.factories import ResidentFactory, make_id_number
 from pension.models import ImportJob, User
 
@@ -58,6 +60,21 @@ def test_the_progress_fragment_polls_while_the_job_runs(client, township_user, t
     fragment = client.get(reverse("import_job", args=[job.pk]), HTTP_HX_REQUEST="true")
     text = fragment.content.decode()
     assert 'hx-trigger="every 1s"' in text and "40%" in text and "<html" not in text
+
+
+def test_progress_noted_inside_the_imports_transaction_shows_while_it_runs(
+    client, township_user, township
+):
+    job = ImportJob.objects.create(
+        kind="registry", region=township, filename="x.csv", status="running", progress=10,
+        stage="读取文件", created_by=township_user,
+    )  # fmt: skip
+    with transaction.atomic():
+        job_progress(job, progress=65, stage="处理迁移人员")
+    assert ImportJob.objects.get(pk=job.pk).progress == 10  # the row waits for the commit
+    client.force_login(township_user)
+    text = client.get(reverse("import_job", args=[job.pk]), HTTP_HX_REQUEST="true").content
+    assert "65%" in text.decode() and "处理迁移人员" in text.decode()
 
 
 def test_the_rejected_rows_download_as_a_workbook(
