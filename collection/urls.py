@@ -1,14 +1,55 @@
 from django.urls import path
 
-from collection import views
+from collection.views import agents as agent_views
+from collection.views import counter, ledger
+from collection.views import notices as notice_views
+from collection.views import proxy as proxy_views
 
 app_name = "collection"
 
 urlpatterns = [
-    path("ledger/", views.LedgerFormView.as_view(), name="ledger_form"),
+    path("ledger/", ledger.LedgerFormView.as_view(), name="ledger_form"),
     path(
         "ledger/<str:region_code>/<int:year>.xlsx",
-        views.LedgerDownloadView.as_view(),
+        ledger.LedgerDownloadView.as_view(),
         name="ledger_download",
+    ),
+    # counter and receipts (views/counter.py)
+    path("counter/", counter.CounterView.as_view(), name="counter"),
+    path("receipts/<int:pk>/", counter.ReceiptView.as_view(), name="receipt"),
+    # targets and progress (views/progress.py)
+    # proxy batches (views/proxy.py)
+    path("proxy/", proxy_views.ProxyBatchListView.as_view(), name="proxy_batch_list"),
+    path("proxy/<int:pk>/", proxy_views.ProxyBatchDetailView.as_view(), name="proxy_batch_detail"),
+    path(
+        "proxy/<int:pk>/approve/",
+        proxy_views.ProxyBatchApproveView.as_view(),
+        name="proxy_batch_approve",
+    ),
+    path("proxy/<int:pk>/post/", proxy_views.ProxyBatchPostView.as_view(), name="proxy_batch_post"),
+    path(
+        "proxy/<int:pk>/receipts.xlsx",
+        proxy_views.ProxyReceiptDownloadView.as_view(),
+        name="proxy_receipts",
+    ),
+    # village agents (views/agents.py)
+    path("agents/", agent_views.AgentListView.as_view(), name="agent_list"),
+    path("agents/<int:pk>/", agent_views.AgentDetailView.as_view(), name="agent_detail"),
+    path(
+        "agents/register/<str:region_code>.xlsx",
+        agent_views.AgentRegisterDownloadView.as_view(),
+        name="agent_register",
+    ),
+    # public notices (views/notices.py)
+    path("notices/", notice_views.NoticeStatusView.as_view(), name="notice_status"),
+    path(
+        "notices/<str:group_code>/<str:kind>/<str:period>.xlsx",
+        notice_views.NoticeDownloadView.as_view(),
+        name="notice_download",
+    ),
+    path(
+        "notices/<str:group_code>/<str:kind>/<str:period>/",
+        notice_views.NoticePrintView.as_view(),
+        name="notice_print",
     ),
 ]

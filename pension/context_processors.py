@@ -16,9 +16,13 @@ def navigation(request: HttpRequest) -> dict:
         ("findings", "疑点处理", reverse("enrollment:finding_list")),
         ("benefits", "应发尽发", reverse("enrollment:benefits_due")),
         ("ledger", "台账导出", reverse("collection:ledger_form")),
+        ("notices", "公示", reverse("collection:notice_status")),
+        ("agents", "代收协办员", reverse("collection:agent_list")),
     ]
     if user.can_manage_residents:
         items += [
+            ("counter", "柜面缴费", reverse("collection:counter")),
+            ("proxy", "政府代缴", reverse("collection:proxy_batch_list")),
             ("registry", "户籍比对", reverse("enrollment:upload_registry")),
             ("department", "部门名单比对", reverse("enrollment:upload_department")),
         ]

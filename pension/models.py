@@ -257,6 +257,11 @@ class AuditEntry(models.Model):
         "finding.resolve": "处理疑点",
         "regions.import": "导入行政区划",
         "demo.seed": "生成演示数据",
+        "proxy_batch.generate": "生成代缴批次",
+        "proxy_batch.approve": "审批代缴批次",
+        "proxy_batch.post": "代缴批次入账",
+        "cash_receipt.record": "登记现金代收",
+        "remittance.record": "登记现金缴销",
     }
 
     def __str__(self) -> str:

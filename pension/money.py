@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import cn2an
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -34,3 +36,10 @@ def parse_amount(value: object, *, allow_zero: bool = False) -> Decimal:
     if amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidAmount(f"金额必须大于零：{text}")
     return amount.quantize(CENT)
+
+
+def in_capitals(amount: Decimal) -> str:
+    """An amount in Chinese capitals as receipts write it: 1234.50 -> 壹仟贰佰叁拾肆元伍角."""
+    if amount < 0:
+        return "负" + in_capitals(-amount)
+    return cn2an.an2cn(f"{amount:.2f}", "rmb")

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
-from collection import exporters
-from collection.exporters import LEDGER_HEADER, ledger_rows, sheet_title, write_ledger
+from collection.exporters import ledger as exporters
+from collection.exporters.ledger import LEDGER_HEADER, ledger_rows, sheet_title, write_ledger
 from collection.models import Payment
 from collection.services import payment_record, payment_reverse
 from conftest import make_group, make_village

@@ -1,11 +1,12 @@
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 
 from collection.models import Payment
 from collection.services import PaymentRejected, payment_record, payment_reverse
-from enrollment.models import SpecialGroupMembership
+from enrollment.models import Resident, SpecialGroupMembership
 from pension.models import AuditEntry
 
 
@@ -124,3 +125,86 @@ def test_a_reversal_cannot_be_reversed_and_a_payment_is_reversed_once(resident):
     with pytest.raises(PaymentRejected, match="已被冲正"):
         payment_reverse(payment=original, voucher_no="CZ-3", reason="退费")
     assert Payment.objects.count() == 2
+
+
+def test_a_second_personal_payment_of_a_year_is_a_duplicate_awaiting_refund(resident):
+    first, _ = record(resident, amount="300", voucher_no="GT-1")
+    second, created = record(resident, amount="500", voucher_no="GT-2")
+    assert created and second.duplicate_of == first and second.subsidy == Decimal("0.00")
+    assert list(Payment.objects.counted().filter(resident=resident)) == [first]
+    assert AuditEntry.objects.for_object(second).get().note == "重复缴费，待退费"
+
+
+def test_after_the_first_payment_is_reversed_a_new_one_counts_again(resident):
+    first, _ = record(resident, amount="300", voucher_no="GT-1")
+    payment_reverse(payment=first, voucher_no="CZ-1", reason="档次选错")
+    again, _ = record(resident, amount="500", voucher_no="GT-2")
+    assert again.duplicate_of is None
+    assert list(Payment.objects.counted().filter(resident=resident)) == [again]
+
+
+def test_the_government_pays_a_proxy_payment_once_a_year(resident):
+    list_as(resident, SpecialGroupMembership.Category.DIBAO)
+    record(resident, amount="100", kind=Payment.Kind.PROXY, voucher_no="DJ-1")
+    with pytest.raises(PaymentRejected, match="已有政府代缴记录"):
+        record(resident, amount="100", kind=Payment.Kind.PROXY, voucher_no="DJ-2")
+    assert Payment.objects.filter(kind=Payment.Kind.PROXY).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("year", "status", "born", "message"),
+    [
+        (2026, "enrolled", datetime.date(1970, 5, 17), "只能补以前年度"),
+        (2027, "enrolled", datetime.date(1970, 5, 17), "只能补以前年度"),
+        (2023, "eligible", datetime.date(1970, 5, 17), "参保后才能补缴"),
+        (2023, "enrolled", datetime.date(1966, 11, 1), "已年满 60 周岁"),
+        (2020, "enrolled", datetime.date(2005, 1, 1), "未满 16 周岁"),
+    ],
+)
+def test_a_back_payment_is_for_a_past_year_after_enrolment_and_before_60(
+    resident, time_machine, year, status, born, message
+):
+    time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0))
+    Resident.objects.filter(pk=resident.pk).update(status=status, birth_date=born)
+    resident.refresh_from_db()
+    with pytest.raises(PaymentRejected, match=message):
+        record(resident, contribution_year=year, amount="500", kind=Payment.Kind.BACK)
+    assert not Payment.objects.exists()
+
+
+def test_a_back_payment_just_before_60_is_accepted(resident, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0))
+    Resident.objects.filter(pk=resident.pk).update(birth_date=datetime.date(1966, 11, 23))
+    resident.refresh_from_db()
+    payment, _ = record(resident, contribution_year=2023, amount="500", kind=Payment.Kind.BACK)
+    assert (payment.kind, payment.subsidy) == ("back", Decimal("0.00"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_voucher_sent_by_two_requests_at_once_is_stored_once(county, village):
+    from django.db import connection
+
+    from enrollment.tests.factories import ResidentFactory
+
+    person = ResidentFactory(village=village, birth_date=datetime.date(1970, 5, 17))
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(record(person, voucher_no="TAX-20230315-0001"))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Payment.objects.filter(voucher_no="TAX-20230315-0001").count() == 1
+    assert sorted(created for _, created in results) == [False, True]
+    assert results[0][0].pk == results[1][0].pk

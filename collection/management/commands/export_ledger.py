@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from collection.exporters import ledger_village_count, write_ledger
+from collection.exporters.ledger import ledger_village_count, write_ledger
 from pension.models import Region
 
 

@@ -1,98 +1,24 @@
-"""Rules and writes of the campaign: schedules and the payment ledger.
-
-Pages, the API, commands, tasks and the admin all call these functions; none of them writes a
-payment or checks a tier on its own.
-"""
+"""The payment ledger: recording personal, proxy and back payments, and reversing them."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from collection.models import ContributionSchedule, Payment, Tier
-from enrollment.models import Resident, SpecialGroupMembership
+from collection.models import Payment, Tier
+from collection.services.schedules import resident_qualifies_for_proxy, schedule_for
+from enrollment.models import BENEFIT_AGE, ENROLMENT_AGE, Resident
+from pension.idnumber import age_on
 from pension.models import User
 from pension.money import InvalidAmount, parse_amount
 from pension.services import audit_record
 
-LOWEST_TIER_MIN_SUBSIDY = Decimal("30.00")
-HIGH_TIER_THRESHOLD = Decimal("500.00")
-HIGH_TIER_MIN_SUBSIDY = Decimal("60.00")
-
 
 class PaymentRejected(Exception):
     """A payment that breaks a rule; the message is for the clerk, in Chinese."""
-
-
-# --- schedules ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TierSpec:
-    amount: Decimal
-    subsidy: Decimal
-    government_only: bool = False
-
-
-def schedule_validate_tiers(*, tiers: Iterable[TierSpec]) -> list[str]:
-    """Errors in a tier list under DESIGN §6 rule 6, in Chinese; empty when it is acceptable.
-
-    The subsidy must reach 30 yuan on the lowest tier and 60 yuan from the 500 tier up, and
-    must never fall as the tier rises (国发〔2014〕8号).
-    """
-    ordered = sorted(tiers, key=lambda tier: tier.amount)
-    errors: list[str] = []
-    if not ordered:
-        return ["缴费方案至少需要一个缴费档次"]
-    amounts = [tier.amount for tier in ordered]
-    for amount in sorted({a for a in amounts if amounts.count(a) > 1}):
-        errors.append(f"缴费档次 {amount:.0f} 元重复")
-    lowest = ordered[0]
-    if lowest.subsidy < LOWEST_TIER_MIN_SUBSIDY:
-        errors.append(
-            f"最低档次 {lowest.amount:.0f} 元的政府补贴为 {lowest.subsidy} 元，"
-            f"不得低于 {LOWEST_TIER_MIN_SUBSIDY:.0f} 元"
-        )
-    for tier in ordered:
-        if tier.amount >= HIGH_TIER_THRESHOLD and tier.subsidy < HIGH_TIER_MIN_SUBSIDY:
-            errors.append(
-                f"{tier.amount:.0f} 元档次的政府补贴为 {tier.subsidy} 元，"
-                f"500 元及以上档次不得低于 {HIGH_TIER_MIN_SUBSIDY:.0f} 元"
-            )
-    for lower, higher in pairwise(ordered):
-        if higher.subsidy < lower.subsidy:
-            errors.append(
-                f"{higher.amount:.0f} 元档次的补贴（{higher.subsidy} 元）低于 "
-                f"{lower.amount:.0f} 元档次（{lower.subsidy} 元），补贴不得随档次提高而降低"
-            )
-    return errors
-
-
-def schedule_for(*, province_code: str, year: int) -> ContributionSchedule | None:
-    return (
-        ContributionSchedule.objects.for_province_year(province_code, year)
-        .prefetch_related("tiers", "milestones")
-        .first()
-    )
-
-
-def resident_qualifies_for_proxy(*, resident: Resident, schedule: ContributionSchedule) -> bool:
-    """In a qualifying group this year, backed by a department list dated in the year."""
-    year_end = datetime.date(schedule.year, 12, 31)
-    return (
-        SpecialGroupMembership.objects.filter(
-            resident=resident, category__in=schedule.qualifying_categories or []
-        )
-        .backed_in_year(schedule.year)
-        .filter(valid_from__lte=year_end)
-        .exists()
-    )
 
 
 # --- payments ----------------------------------------------------------------------------
@@ -129,20 +55,28 @@ def payment_record(
     if existing is not None:
         return _same_voucher(existing, resident, contribution_year, value), False
 
-    subsidy = _check_rules(resident=resident, year=contribution_year, amount=value, kind=kind)
+    paid_at = paid_at or timezone.now()
+    subsidy = _check_rules(
+        resident=resident, year=contribution_year, amount=value, kind=kind, on=paid_at.date()
+    )
     try:
         with transaction.atomic():
+            # One resident's payments are recorded one at a time, so that two counters cannot
+            # both record "the first" personal payment of a year.
+            Resident.objects.select_for_update().filter(pk=resident.pk).first()
+            duplicate_of = _counted_payment_of_the_year(resident, contribution_year, kind)
             payment = Payment.objects.create(
                 resident=resident,
                 contribution_year=contribution_year,
                 amount=value,
-                subsidy=subsidy,
+                subsidy=Decimal("0.00") if duplicate_of else subsidy,
                 kind=kind,
                 channel=channel,
                 source=source,
                 voucher_no=voucher_no,
-                paid_at=paid_at or timezone.now(),
+                paid_at=paid_at,
                 recorded_by=recorded_by,
+                duplicate_of=duplicate_of,
                 note=note,
             )
             audit_record(
@@ -156,7 +90,9 @@ def payment_record(
                     "amount": str(value),
                     "kind": kind,
                     "voucher_no": voucher_no,
+                    **({"duplicate_of": duplicate_of.voucher_no} if duplicate_of else {}),
                 },
+                note="重复缴费，待退费" if duplicate_of else "",
             )
     except IntegrityError:
         # Another request stored the same voucher between our look-up and our insert.
@@ -175,8 +111,34 @@ def _same_voucher(existing: Payment, resident: Resident, year: int, amount: Deci
     return existing
 
 
-def _check_rules(*, resident: Resident, year: int, amount: Decimal, kind: str) -> Decimal:
-    """Tier and proxy rules (DESIGN §6 rules 2, 3, 5); returns the government subsidy."""
+def _counted_payment_of_the_year(resident: Resident, year: int, kind: str) -> Payment | None:
+    """The payment a new one would duplicate (DESIGN §6 rules 3 and 4), or None.
+
+    A second normal personal payment of a year is stored as a duplicate awaiting refund; a
+    second proxy payment is refused outright, since the government pays once.
+    """
+    if kind not in (Payment.Kind.PERSONAL, Payment.Kind.PROXY):
+        return None
+    first = (
+        Payment.objects.counted()
+        .filter(resident=resident, contribution_year=year, kind=kind)
+        .order_by("paid_at", "id")
+        .first()
+    )
+    if first is not None and kind == Payment.Kind.PROXY:
+        raise PaymentRejected(
+            f"{resident.name} {year} 年度已有政府代缴记录"
+            f"（凭证号 {first.voucher_no}），不能重复代缴"
+        )
+    return first
+
+
+def _check_rules(
+    *, resident: Resident, year: int, amount: Decimal, kind: str, on: datetime.date
+) -> Decimal:
+    """Tier, proxy and back-payment rules (DESIGN §6 rules 2, 3, 5); returns the subsidy."""
+    if kind == Payment.Kind.BACK:
+        _check_back_payment(resident=resident, year=year, on=on)
     schedule = schedule_for(province_code=resident.village_id[:2], year=year)
     if schedule is None:
         raise PaymentRejected(f"{year} 年度尚未配置该省的缴费方案")
@@ -197,6 +159,22 @@ def _check_rules(*, resident: Resident, year: int, amount: Decimal, kind: str) -
     if kind == Payment.Kind.BACK:
         return Decimal("0.00")
     return tier.subsidy
+
+
+def _check_back_payment(*, resident: Resident, year: int, on: datetime.date) -> None:
+    """补缴: for a past year, after enrolment, before the resident turns 60."""
+    if year >= on.year:
+        raise PaymentRejected(f"补缴只能补以前年度，{year} 年度不是以前年度")
+    if resident.status not in (Resident.Status.ENROLLED,):
+        raise PaymentRejected(
+            f"{resident.name} 当前状态为“{resident.get_status_display()}”，参保后才能补缴"
+        )
+    if year < resident.birth_date.year + ENROLMENT_AGE:
+        raise PaymentRejected(
+            f"{year} 年 {resident.name} 未满 {ENROLMENT_AGE} 周岁，不能补缴该年度"
+        )
+    if age_on(resident.birth_date, on) >= BENEFIT_AGE:
+        raise PaymentRejected(f"{resident.name} 已年满 {BENEFIT_AGE} 周岁，不能再补缴")
 
 
 def payment_reverse(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from collection.exporters import write_ledger
+from collection.exporters.ledger import write_ledger
 from collection.models import ContributionSchedule
 from pension.http import XLSX
 from pension.models import Region

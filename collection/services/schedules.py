@@ -1,0 +1,79 @@
+"""Contribution schedules: checking a tier list, finding a province's schedule for a year, and
+whether a resident qualifies for the government's proxy payment under it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+
+from collection.models import ContributionSchedule
+from enrollment.models import Resident, SpecialGroupMembership
+
+LOWEST_TIER_MIN_SUBSIDY = Decimal("30.00")
+HIGH_TIER_THRESHOLD = Decimal("500.00")
+HIGH_TIER_MIN_SUBSIDY = Decimal("60.00")
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    amount: Decimal
+    subsidy: Decimal
+    government_only: bool = False
+
+
+def schedule_validate_tiers(*, tiers: Iterable[TierSpec]) -> list[str]:
+    """Errors in a tier list under DESIGN §6 rule 6, in Chinese; empty when it is acceptable.
+
+    The subsidy must reach 30 yuan on the lowest tier and 60 yuan from the 500 tier up, and
+    must never fall as the tier rises (国发〔2014〕8号).
+    """
+    ordered = sorted(tiers, key=lambda tier: tier.amount)
+    errors: list[str] = []
+    if not ordered:
+        return ["缴费方案至少需要一个缴费档次"]
+    amounts = [tier.amount for tier in ordered]
+    for amount in sorted({a for a in amounts if amounts.count(a) > 1}):
+        errors.append(f"缴费档次 {amount:.0f} 元重复")
+    lowest = ordered[0]
+    if lowest.subsidy < LOWEST_TIER_MIN_SUBSIDY:
+        errors.append(
+            f"最低档次 {lowest.amount:.0f} 元的政府补贴为 {lowest.subsidy} 元，"
+            f"不得低于 {LOWEST_TIER_MIN_SUBSIDY:.0f} 元"
+        )
+    for tier in ordered:
+        if tier.amount >= HIGH_TIER_THRESHOLD and tier.subsidy < HIGH_TIER_MIN_SUBSIDY:
+            errors.append(
+                f"{tier.amount:.0f} 元档次的政府补贴为 {tier.subsidy} 元，"
+                f"500 元及以上档次不得低于 {HIGH_TIER_MIN_SUBSIDY:.0f} 元"
+            )
+    for lower, higher in pairwise(ordered):
+        if higher.subsidy < lower.subsidy:
+            errors.append(
+                f"{higher.amount:.0f} 元档次的补贴（{higher.subsidy} 元）低于 "
+                f"{lower.amount:.0f} 元档次（{lower.subsidy} 元），补贴不得随档次提高而降低"
+            )
+    return errors
+
+
+def schedule_for(*, province_code: str, year: int) -> ContributionSchedule | None:
+    return (
+        ContributionSchedule.objects.for_province_year(province_code, year)
+        .prefetch_related("tiers", "milestones")
+        .first()
+    )
+
+
+def resident_qualifies_for_proxy(*, resident: Resident, schedule: ContributionSchedule) -> bool:
+    """In a qualifying group this year, backed by a department list dated in the year."""
+    year_end = datetime.date(schedule.year, 12, 31)
+    return (
+        SpecialGroupMembership.objects.filter(
+            resident=resident, category__in=schedule.qualifying_categories or []
+        )
+        .backed_in_year(schedule.year)
+        .filter(valid_from__lte=year_end)
+        .exists()
+    )

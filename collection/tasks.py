@@ -1,0 +1,65 @@
+"""Celery tasks of the campaign: thin, idempotent wrappers around the services, safe to run
+twice. Their periodic entries are in the admin (django-celery-beat)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# proxy batches
+
+
+@shared_task(acks_late=True)
+def generate_proxy_batches(year: int | None = None) -> int:
+    """Monthly (动态清零): batch every county's newly qualifying residents; returns those added.
+
+    Idempotent: a county whose qualifying residents are all paid or batched adds nobody.
+    """
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from collection.services.proxy import ProxyBatchRefused, proxy_batch_generate
+    from enrollment.models import Resident
+    from pension.models import Region
+
+    year = year or timezone.localdate().year
+    has_residents = Exists(Resident.objects.filter(village__code__startswith=OuterRef("code")))
+    added = 0
+    for county in Region.objects.filter(has_residents, level=Region.Level.COUNTY):
+        try:
+            added += proxy_batch_generate(county=county, year=year, actor=None).added
+        except ProxyBatchRefused:
+            continue  # no schedule for this province and year yet
+    return added
+
+
+# progress snapshots
+
+# cash limits (双限)
+
+
+@shared_task(acks_late=True)
+def check_cash_limits() -> int:
+    """Daily: record today's 双限 breaches; a second run the same day records nothing new."""
+    from django.utils import timezone
+
+    from collection.services.agents import cash_limits_check
+
+    return len(cash_limits_check(day=timezone.localdate()))
+
+
+# notice due dates
+
+
+@shared_task(acks_late=True)
+def schedule_notices() -> int:
+    """Daily: every county's villager groups get the notices now due; safe to run twice."""
+    from django.utils import timezone
+
+    from collection.services.notices import notices_schedule
+    from pension.models import Region
+
+    today = timezone.localdate()
+    return sum(
+        notices_schedule(region=county, day=today)
+        for county in Region.objects.filter(level=Region.Level.COUNTY)
+    )

@@ -1,0 +1,285 @@
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from collection.models import CashLimitBreach, CashReceipt, ContributionSchedule, Remittance
+from collection.services.agents import (
+    AgentCashRejected,
+    agent_cash_on_hand,
+    agent_cash_position,
+    cash_breaches_latest,
+    cash_limits_check,
+    cash_receipt_record,
+    remittance_record,
+)
+from collection.tasks import check_cash_limits
+from conftest import make_user
+from enrollment.tests.factories import ResidentFactory
+from pension.models import AuditEntry, User
+
+TODAY = datetime.date(2023, 5, 20)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(datetime.datetime(2023, 5, 20, 10, 0, tzinfo=datetime.UTC)):
+        yield
+
+
+@pytest.fixture
+def agent(village):
+    user = make_user("agent-nuoliang", User.Role.AGENT, village.parent)
+    user.villages.add(village)
+    return user
+
+
+def collect(agent, resident, **overrides):
+    values = {
+        "agent": agent,
+        "resident": resident,
+        "contribution_year": 2023,
+        "amount": "300",
+        "collected_on": datetime.date(2023, 5, 15),
+        "receipt_no": "SJ-0001",
+    }
+    values.update(overrides)
+    return cash_receipt_record(**values)
+
+
+def held(agent, resident, amount, collected_on, receipt_no):
+    """A receipt written straight to the table, for amounts the limits need but no tier has."""
+    return CashReceipt.objects.create(
+        agent=agent,
+        resident=resident,
+        contribution_year=2023,
+        amount=Decimal(amount),
+        collected_on=collected_on,
+        receipt_no=receipt_no,
+    )
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def test_an_agent_records_cash_of_a_tier_with_an_audit_entry(agent, resident):
+    receipt, created = collect(agent, resident)
+    assert created and receipt.amount == Decimal("300.00")
+    entry = AuditEntry.objects.for_object(receipt).get()
+    assert entry.actor == agent and entry.changes["receipt_no"] == "SJ-0001"
+    assert entry.region_code == resident.village_id
+
+
+def test_cash_from_a_resident_outside_the_agents_villages_is_refused(agent, other_village):
+    outsider = ResidentFactory(village=other_village)
+    with pytest.raises(AgentCashRejected, match="不在您负责的村"):
+        collect(agent, outsider)
+    assert not CashReceipt.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_only_a_user_in_the_agent_role_may_record_cash(township_user, resident):
+    township_user.villages.add(resident.village)
+    with pytest.raises(AgentCashRejected, match="不是村协办员"):
+        collect(township_user, resident)
+    assert not CashReceipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("250", "不是 2023 年度的缴费档次"), ("300.001", "两位小数"), ("-300", "大于零")],
+)
+def test_an_amount_that_is_not_a_tier_is_refused(agent, resident, amount, message):
+    with pytest.raises(AgentCashRejected, match=message):
+        collect(agent, resident, amount=amount)
+    assert not CashReceipt.objects.exists()
+
+
+def test_the_government_only_tier_is_refused_in_cash_to_a_resident_outside_the_groups(
+    agent, resident
+):
+    with pytest.raises(AgentCashRejected, match="仅限政府代缴对象"):
+        collect(agent, resident, amount="100")
+    assert not CashReceipt.objects.exists()
+
+
+def test_sending_the_same_receipt_again_returns_the_stored_one(agent, resident):
+    first, _ = collect(agent, resident)
+    again, created = collect(agent, resident)
+    assert not created and again.pk == first.pk
+    assert CashReceipt.objects.count() == 1
+    assert AuditEntry.objects.count() == 1
+
+
+def test_a_receipt_number_reused_with_other_content_is_refused(agent, resident):
+    collect(agent, resident)
+    with pytest.raises(AgentCashRejected, match="内容不一致"):
+        collect(agent, resident, amount="400")
+    assert CashReceipt.objects.get().amount == Decimal("300.00")
+
+
+def test_a_receipt_dated_in_the_future_is_refused(agent, resident):
+    with pytest.raises(AgentCashRejected, match="不能晚于今天"):
+        collect(agent, resident, collected_on=TODAY + datetime.timedelta(days=1))
+    assert not CashReceipt.objects.exists()
+
+
+# --- remittances -----------------------------------------------------------------------------
+
+
+def test_a_remittance_covers_its_receipts_and_they_leave_the_cash_on_hand(agent, resident):
+    first, _ = collect(agent, resident)
+    second, _ = collect(agent, resident, receipt_no="SJ-0002", amount="500")
+    third, _ = collect(agent, resident, receipt_no="SJ-0003", amount="200")
+    assert agent_cash_on_hand(agent=agent) == Decimal("1000.00")
+
+    remittance, created = remittance_record(
+        agent=agent, amount="800.00", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[first, second], recorded_by=agent,
+    )  # fmt: skip
+
+    assert created
+    assert set(remittance.receipts.values_list("receipt_no", flat=True)) == {"SJ-0001", "SJ-0002"}
+    assert agent_cash_on_hand(agent=agent) == Decimal("200.00")
+    assert agent_cash_position(agent=agent).oldest == third
+    entry = AuditEntry.objects.for_object(remittance).get()
+    assert entry.changes["receipts"] == ["SJ-0001", "SJ-0002"]
+
+
+def test_a_remittance_whose_sum_differs_from_its_receipts_is_refused(agent, resident):
+    first, _ = collect(agent, resident)
+    with pytest.raises(AgentCashRejected, match=re.escape("合计 300.00 元不符，少 0.01 元")):
+        remittance_record(
+            agent=agent, amount="299.99", remitted_on=TODAY, bank_voucher="YH-1",
+            receipts=[first], recorded_by=agent,
+        )  # fmt: skip
+    assert not Remittance.objects.exists()
+    assert CashReceipt.objects.unremitted().count() == 1
+    assert not AuditEntry.objects.filter(action="remittance.record").exists()
+
+
+def test_a_receipt_already_remitted_cannot_be_remitted_again(agent, resident):
+    first, _ = collect(agent, resident)
+    remittance_record(
+        agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[first], recorded_by=agent,
+    )  # fmt: skip
+    with pytest.raises(AgentCashRejected, match="已经缴销"):
+        remittance_record(
+            agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-2",
+            receipts=[first], recorded_by=agent,
+        )  # fmt: skip
+    assert Remittance.objects.count() == 1
+
+
+def test_an_agent_cannot_remit_another_agents_receipts(agent, resident, village):
+    other = make_user("agent-two", User.Role.AGENT, village.parent)
+    other.villages.add(village)
+    theirs, _ = collect(other, resident)
+    with pytest.raises(AgentCashRejected, match="不属于该协办员"):
+        remittance_record(
+            agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+            receipts=[theirs], recorded_by=agent,
+        )  # fmt: skip
+    assert not Remittance.objects.exists()
+    assert CashReceipt.objects.get().remittance is None
+
+
+def test_the_same_bank_voucher_sent_again_returns_the_stored_remittance(agent, resident):
+    first, _ = collect(agent, resident)
+    values = {
+        "agent": agent, "amount": "300", "remitted_on": TODAY, "bank_voucher": "YH-1",
+        "receipts": [first], "recorded_by": agent,
+    }  # fmt: skip
+    stored, _ = remittance_record(**values)
+    again, created = remittance_record(**values)
+    assert not created and again.pk == stored.pk
+    second, _ = collect(agent, resident, receipt_no="SJ-0002")
+    with pytest.raises(AgentCashRejected, match="已登记为另一笔缴销"):
+        remittance_record(**{**values, "receipts": [second]})
+    assert Remittance.objects.count() == 1
+
+
+# --- 双限 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days_held", "breach"), [(10, False), (11, True)])
+def test_cash_held_more_than_ten_days_is_a_breach(agent, resident, days_held, breach):
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=days_held), "SJ-1")
+
+    found = cash_limits_check(day=TODAY)
+
+    kinds = list(CashLimitBreach.objects.values_list("kind", flat=True))
+    assert kinds == ([CashLimitBreach.Kind.DAYS] if breach else [])
+    assert len(found) == len(kinds)
+
+
+@pytest.mark.parametrize(("extra", "breach"), [("0.00", False), ("0.01", True)])
+def test_cash_over_ten_thousand_yuan_is_a_breach(agent, resident, extra, breach):
+    for number in range(5):
+        held(agent, resident, "2000", TODAY, f"SJ-{number}")
+    if extra != "0.00":
+        held(agent, resident, extra, TODAY, "SJ-extra")
+
+    cash_limits_check(day=TODAY)
+
+    breaches = list(CashLimitBreach.objects.values_list("kind", "unremitted"))
+    expected = Decimal("10000.00") + Decimal(extra)
+    assert breaches == ([(CashLimitBreach.Kind.AMOUNT, expected)] if breach else [])
+
+
+def test_remitted_cash_does_not_count_towards_the_limits(agent, resident):
+    old = held(agent, resident, "300", TODAY - datetime.timedelta(days=20), "SJ-1")
+    remittance_record(
+        agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[old], recorded_by=agent,
+    )  # fmt: skip
+    assert cash_limits_check(day=TODAY) == []
+
+
+def test_the_limits_come_from_the_schedule(agent, resident):
+    ContributionSchedule.objects.filter(province_id="53", year=2023).update(cash_limit_days=5)
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=6), "SJ-1")
+    assert [b.kind for b in cash_limits_check(day=TODAY)] == [CashLimitBreach.Kind.DAYS]
+
+
+def test_running_the_check_twice_records_nothing_new(agent, resident):
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=30), "SJ-1")
+    held(agent, resident, "10000", TODAY, "SJ-2")
+    check_cash_limits()
+    check_cash_limits()
+    assert CashLimitBreach.objects.count() == 2
+
+
+def test_the_check_reads_every_agent_in_a_fixed_number_of_queries(
+    agent, resident, village, django_assert_num_queries
+):
+    for number in range(3):
+        other = make_user(f"agent-{number}", User.Role.AGENT, village.parent)
+        other.villages.add(village)
+        held(other, resident, "300", TODAY - datetime.timedelta(days=30), f"SJ-{number}")
+    # aggregate, schedules, and the insert inside its savepoint
+    with django_assert_num_queries(5):
+        assert len(cash_limits_check(day=TODAY)) == 3
+
+
+def test_days_left_counts_down_to_the_limit(agent, resident):
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=7), "SJ-1")
+    position = agent_cash_position(agent=agent)
+    assert (position.on_hand, position.days_left, position.in_breach) == (
+        Decimal("300.00"),
+        3,
+        False,
+    )
+
+
+def test_the_breach_list_shows_the_latest_day_within_the_users_region(
+    agent, resident, township_user, neighbour_user
+):
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=30), "SJ-1")
+    cash_limits_check(day=TODAY - datetime.timedelta(days=1))
+    cash_limits_check(day=TODAY)
+    assert [b.day for b in cash_breaches_latest(user=township_user)] == [TODAY]
+    assert not cash_breaches_latest(user=neighbour_user).exists()

@@ -1,0 +1,122 @@
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from collection.models import Payment, ProxyBatch
+from collection.services.proxy import proxy_batch_approve, proxy_batch_generate
+from conftest import make_group, make_user
+from enrollment.models import SpecialGroupMembership
+from enrollment.tests.factories import ResidentFactory
+from pension.models import User
+
+
+@pytest.fixture
+def approver(county):
+    return make_user("cangyuan2", User.Role.COUNTY, county)
+
+
+@pytest.fixture
+def batch(village, county, county_user):
+    resident = ResidentFactory(village=village, group=make_group(village, 3), name="岩块")
+    on = datetime.date(2023, 3, 15)
+    SpecialGroupMembership.objects.create(
+        resident=resident, category="dibao", department="civil_affairs", list_date=on,
+        valid_from=on,
+    )  # fmt: skip
+    return proxy_batch_generate(county=county, year=2023, actor=county_user).batch
+
+
+def url(name, batch=None):
+    return reverse(f"collection:{name}", args=[batch.pk] if batch else [])
+
+
+def test_county_staff_see_their_countys_batches(client, county_user, batch):
+    client.force_login(county_user)
+
+    response = client.get(url("proxy_batch_list"))
+
+    assert response.status_code == 200
+    assert list(response.context["batches"]) == [batch]
+
+
+def test_other_counties_staff_see_no_batches(client, stranger, batch):
+    client.force_login(stranger)
+
+    assert list(client.get(url("proxy_batch_list")).context["batches"]) == []
+
+
+@pytest.mark.parametrize("name", ["proxy_batch_detail", "proxy_receipts"])
+@pytest.mark.parametrize("who", ["stranger", "township_user"])
+def test_a_batch_outside_the_users_region_is_not_found(request, client, batch, name, who):
+    client.force_login(request.getfixturevalue(who))
+
+    assert client.get(url(name, batch)).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["proxy_batch_approve", "proxy_batch_post"])
+def test_buttons_on_a_batch_outside_the_region_are_not_found_and_change_nothing(
+    client, stranger, batch, name
+):
+    client.force_login(stranger)
+
+    assert client.post(url(name, batch)).status_code == 404
+    batch.refresh_from_db()
+    assert batch.status == "pending"
+
+
+def test_the_detail_page_lists_the_residents_with_masked_ids(client, county_user, batch):
+    client.force_login(county_user)
+
+    response = client.get(url("proxy_batch_detail", batch))
+
+    assert response.status_code == 200
+    item = batch.items.get()
+    assert item.resident.masked_id in response.content.decode()
+    assert item.resident.id_number not in response.content.decode()
+
+
+def test_the_generator_pressing_approve_is_told_why_and_nothing_changes(client, county_user, batch):
+    client.force_login(county_user)
+
+    response = client.post(url("proxy_batch_approve", batch), follow=True)
+
+    assert "审批人不能是批次生成人" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "pending"
+
+
+def test_approve_then_post_through_the_pages(client, approver, county_user, batch):
+    client.force_login(approver)
+    client.post(url("proxy_batch_approve", batch))
+    client.force_login(county_user)
+
+    response = client.post(url("proxy_batch_post", batch), follow=True)
+
+    assert "已入账" in response.content.decode()
+    assert ProxyBatch.objects.get().status == "posted"
+    assert Payment.objects.filter(source="proxy_batch").count() == 1
+
+
+def test_the_receipt_sheet_has_one_sheet_per_village_with_masked_ids_and_vouchers(
+    client, county_user, approver, batch
+):
+    from collection.services.proxy import proxy_batch_post
+
+    proxy_batch_approve(batch=batch, actor=approver)
+    proxy_batch_post(batch=batch, actor=county_user)
+    client.force_login(county_user)
+
+    response = client.get(url("proxy_receipts", batch))
+
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book.sheetnames == ["糯良乡-糯良村"]
+    rows = list(book["糯良乡-糯良村"].iter_rows(min_row=3, values_only=True))
+    item = batch.items.select_related("resident", "payment").get()
+    assert rows[0][1:] == (
+        "糯良村", "3组", "岩块", item.resident.masked_id, "低保对象", 100, item.payment.voucher_no,
+    )  # fmt: skip
+    assert rows[-1][0] == "合计"

@@ -1,0 +1,248 @@
+"""Village agents' pages: an agent's own cash page with its two forms, the region's agents and
+their 双限 breaches, and the 代办情况登记表 download. Agents come from `agents_visible_to`, so
+another agent or an agent outside the user's region answers 404."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView, View
+
+from collection.exporters.agents import agent_register_workbook
+from collection.models import CashReceipt
+from collection.services.agents import (
+    AgentCashRejected,
+    agent_cash_position,
+    agent_villages,
+    agents_in_region_ids,
+    agents_visible_to,
+    agents_with_cash,
+    cash_breaches_latest,
+    cash_receipt_record,
+    remittance_record,
+)
+from enrollment.models import Resident
+from pension.http import XLSX, attachment
+from pension.idnumber import normalise
+from pension.models import Region, User
+
+REGISTER_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
+RECEIPTS_SHOWN = 200
+
+
+class AgentsScopedMixin(LoginRequiredMixin):
+    def agents(self):
+        return agents_visible_to(self.request.user)
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+
+class CashReceiptForm(forms.Form):
+    id_number = forms.CharField(
+        label="公民身份号码", max_length=20, error_messages={"required": "请输入公民身份号码"}
+    )
+    contribution_year = forms.IntegerField(
+        label="缴费年度",
+        min_value=2009,
+        error_messages={"required": "请输入缴费年度", "invalid": "请输入年份，如 2023"},
+    )
+    amount = forms.CharField(
+        label="金额（元）", max_length=20, error_messages={"required": "请输入金额"}
+    )
+    collected_on = forms.DateField(
+        label="收款日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请输入收款日期", "invalid": "日期格式应为 2023-05-10"},
+    )
+    receipt_no = forms.CharField(
+        label="收据号", max_length=40, error_messages={"required": "请输入收据号"}
+    )
+
+    def __init__(self, *args, agent: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.agent = agent
+
+    def clean_id_number(self) -> Resident:
+        number = normalise(self.cleaned_data["id_number"])
+        resident = Resident.objects.visible_to(self.agent).filter(id_number=number).first()
+        if resident is None:
+            raise forms.ValidationError("在您负责的村中没有该公民身份号码的参保人")
+        return resident
+
+
+class RemittanceForm(forms.Form):
+    receipts = forms.ModelMultipleChoiceField(
+        label="缴销的收据",
+        queryset=CashReceipt.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "请选择本次缴销的收据",
+            "invalid_choice": "所选收据不存在或已缴销",
+            "invalid_pk_value": "所选收据不存在或已缴销",
+        },
+    )
+    amount = forms.CharField(
+        label="缴销金额（元）", max_length=20, error_messages={"required": "请输入缴销金额"}
+    )
+    remitted_on = forms.DateField(
+        label="缴销日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请输入缴销日期", "invalid": "日期格式应为 2023-05-10"},
+    )
+    bank_voucher = forms.CharField(
+        label="银行凭证号", max_length=40, error_messages={"required": "请输入银行凭证号"}
+    )
+
+    def __init__(self, *args, agent: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["receipts"].queryset = (
+            CashReceipt.objects.filter(agent=agent).unremitted().select_related("resident")
+        )
+        self.fields["receipts"].label_from_instance = lambda r: (
+            f"{r.receipt_no} {r.resident.name} {r.amount} 元 {r.collected_on:%m-%d}"
+        )
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+class AgentListView(AgentsScopedMixin, TemplateView):
+    """The region's agents with the cash they hold, and those found in breach on the last check;
+    an agent is sent to their own page."""
+
+    template_name = "collection/agents/agent_list.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.user.role == User.Role.AGENT:
+            return HttpResponseRedirect(reverse("collection:agent_detail", args=[request.user.pk]))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["agents"] = agents_with_cash(agents=self.agents())
+        context["breaches"] = cash_breaches_latest(user=user)
+        context["today"] = timezone.localdate()
+        context["register_region"] = user.region
+        return context
+
+
+class AgentDetailView(AgentsScopedMixin, TemplateView):
+    """One agent's villages, cash on hand, days left and receipts; the agent records receipts
+    and remittances here, staff only look."""
+
+    template_name = "collection/agents/agent_detail.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.agent = get_object_or_404(self.agents(), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def can_record(self) -> bool:
+        return self.request.user.pk == self.agent.pk
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        if not self.can_record:
+            raise PermissionDenied("只有协办员本人可以登记代收和缴销")
+        action = request.POST.get("action")
+        if action == "receipt":
+            form = CashReceiptForm(request.POST, agent=self.agent)
+            if form.is_valid():
+                return self._record_receipt(form)
+            return self.render_to_response(self.get_context_data(receipt_form=form), status=400)
+        if action == "remittance":
+            form = RemittanceForm(request.POST, agent=self.agent)
+            if form.is_valid():
+                return self._record_remittance(form)
+            return self.render_to_response(self.get_context_data(remittance_form=form), status=400)
+        return HttpResponse("未知操作", status=400)
+
+    def _record_receipt(self, form: CashReceiptForm):
+        data = form.cleaned_data
+        try:
+            receipt, created = cash_receipt_record(
+                agent=self.agent,
+                resident=data["id_number"],
+                contribution_year=data["contribution_year"],
+                amount=data["amount"],
+                collected_on=data["collected_on"],
+                receipt_no=data["receipt_no"],
+                recorded_by=self.request.user,
+            )
+        except AgentCashRejected as exc:
+            form.add_error(None, str(exc))
+            return self.render_to_response(self.get_context_data(receipt_form=form), status=400)
+        verb = "已登记" if created else "此前已登记"
+        messages.success(self.request, f"收据 {receipt.receipt_no}（{receipt.amount} 元）{verb}")
+        return HttpResponseRedirect(self.request.path)
+
+    def _record_remittance(self, form: RemittanceForm):
+        data = form.cleaned_data
+        try:
+            remittance, created = remittance_record(
+                agent=self.agent,
+                amount=data["amount"],
+                remitted_on=data["remitted_on"],
+                bank_voucher=data["bank_voucher"],
+                receipts=list(data["receipts"]),
+                recorded_by=self.request.user,
+            )
+        except AgentCashRejected as exc:
+            form.add_error(None, str(exc))
+            return self.render_to_response(self.get_context_data(remittance_form=form), status=400)
+        verb = "已登记" if created else "此前已登记"
+        messages.success(
+            self.request, f"缴销 {remittance.bank_voucher}（{remittance.amount} 元）{verb}"
+        )
+        return HttpResponseRedirect(self.request.path)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agent = self.agent
+        context["agent"] = agent
+        context["villages"] = agent_villages(agent=agent)
+        context["position"] = agent_cash_position(agent=agent)
+        context["receipts"] = (
+            CashReceipt.objects.filter(agent=agent)
+            .select_related("resident", "remittance")
+            .order_by("-collected_on", "-pk")[:RECEIPTS_SHOWN]
+        )
+        context["can_record"] = self.can_record
+        if self.can_record:
+            today = timezone.localdate()
+            context.setdefault(
+                "receipt_form",
+                CashReceiptForm(
+                    agent=agent, initial={"collected_on": today, "contribution_year": today.year}
+                ),
+            )
+            context.setdefault(
+                "remittance_form", RemittanceForm(agent=agent, initial={"remitted_on": today})
+            )
+        return context
+
+
+class AgentRegisterDownloadView(AgentsScopedMixin, View):
+    """代办情况登记表 of a county, township or village in the user's region."""
+
+    def get(self, request, region_code: str):
+        regions = Region.objects.visible_to(request.user).filter(level__in=REGISTER_LEVELS)
+        region = get_object_or_404(regions, code=region_code)
+        agents = self.agents().filter(pk__in=agents_in_region_ids([region.code]))
+        title = f"{region.name}村级代收协办员代办情况登记表（{timezone.localdate():%Y-%m-%d}）"
+        content = agent_register_workbook(agents=agents, title=title)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = attachment(f"{region.name}代办情况登记表.xlsx")
+        return response

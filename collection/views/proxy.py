@@ -1,0 +1,115 @@
+"""Proxy-payment batches: the county's list, one batch with its residents, approval, posting
+and the receipt sheets. Thin: the rules live in collection.services.proxy."""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from collection.exporters.proxy import write_proxy_receipts
+from collection.models import ProxyBatch
+from collection.services.proxy import ProxyBatchRefused, proxy_batch_approve, proxy_batch_post
+from pension.http import XLSX
+from pension.models import Region, User
+from pension.views import RegionScopedMixin
+
+ITEMS_PER_PAGE = 50
+
+
+class ProxyBatchMixin(RegionScopedMixin):
+    """Batches of the counties the user sees; township staff and agents see none."""
+
+    model = ProxyBatch
+
+    def get_queryset(self):
+        # ProxyBatchQuerySet.region_field names the foreign key's column ("county_id"), which
+        # a prefix lookup cannot follow, so the scope goes through the regions the user sees.
+        counties = Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
+        return ProxyBatch.objects.filter(county__in=counties).select_related(
+            "county", "generated_by", "approved_by"
+        )
+
+
+class ProxyBatchListView(ProxyBatchMixin, ListView):
+    template_name = "collection/proxy/batch_list.html"
+    context_object_name = "batches"
+    paginate_by = 20
+
+
+class ProxyBatchDetailView(ProxyBatchMixin, DetailView):
+    template_name = "collection/proxy/batch_detail.html"
+    context_object_name = "batch"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        items = self.object.items.select_related(
+            "resident", "resident__village", "resident__group", "payment"
+        ).order_by("resident__village_id", "resident__id_number")
+        page = Paginator(items, ITEMS_PER_PAGE).get_page(self.request.GET.get("page"))
+        user = self.request.user
+        context.update(
+            page_obj=page,
+            items=page.object_list,
+            can_act=user.role == User.Role.COUNTY,
+        )
+        return context
+
+
+class _ProxyBatchActionView(ProxyBatchMixin, View):
+    """A POST button: find the batch in scope (404 outside), call the service, go back."""
+
+    def post(self, request, pk: int):
+        batch = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            message = self.act(batch, request.user)
+        except ProxyBatchRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, message)
+        return HttpResponseRedirect(reverse("collection:proxy_batch_detail", args=[batch.pk]))
+
+    def act(self, batch: ProxyBatch, user: User) -> str:
+        raise NotImplementedError
+
+
+class ProxyBatchApproveView(_ProxyBatchActionView):
+    def act(self, batch: ProxyBatch, user: User) -> str:
+        proxy_batch_approve(batch=batch, actor=user)
+        return f"代缴批次 #{batch.pk} 已审批，可以入账"
+
+
+class ProxyBatchPostView(_ProxyBatchActionView):
+    def act(self, batch: ProxyBatch, user: User) -> str:
+        result = proxy_batch_post(batch=batch, actor=user)
+        text = (
+            f"代缴批次 #{batch.pk} 已入账：登记代缴 {result.payments} 笔，"
+            f"新参保 {result.enrolled} 人"
+        )
+        if result.skipped:
+            text += f"；{result.skipped} 人已有代缴记录，未重复入账"
+        return text
+
+
+class ProxyReceiptDownloadView(ProxyBatchMixin, View):
+    def get(self, request, pk: int):
+        batch = get_object_or_404(self.get_queryset(), pk=pk)
+        out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
+        try:
+            write_proxy_receipts(batch=batch, out=out)
+        except BaseException:
+            out.close()
+            raise
+        out.seek(0)
+        return FileResponse(
+            out,
+            as_attachment=True,
+            filename=f"{batch.county.name}{batch.year}年度政府代缴佐证材料（批次{batch.pk}）.xlsx",
+            content_type=XLSX,
+        )
