@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from collection.models import CashLimitBreach, CashReceipt, ContributionSchedule, Remittance
-from collection.services.schedules import resident_qualifies_for_proxy, schedule_for
+from collection.services.schedules import TierRefused, tier_for
 from enrollment.models import Resident
 from pension.models import Region, User
 from pension.money import ZERO, InvalidAmount, parse_amount
@@ -116,17 +116,10 @@ def _same_receipt(
 
 def _check_tier(*, resident: Resident, year: int, amount: Decimal) -> None:
     """DESIGN §6 rule 2: the amount is a tier of the resident's schedule for the year."""
-    schedule = schedule_for(province_code=resident.village_id[:2], year=year)
-    if schedule is None:
-        raise AgentCashRejected(f"{year} 年度尚未配置该省的缴费方案")
-    tier = next((t for t in schedule.tiers.all() if t.amount == amount), None)
-    if tier is None:
-        listed = "、".join(f"{t.amount:.0f}" for t in schedule.tiers.all())
-        raise AgentCashRejected(f"金额：{amount} 元不是 {year} 年度的缴费档次（可选：{listed}）")
-    if tier.government_only and not resident_qualifies_for_proxy(
-        resident=resident, schedule=schedule
-    ):
-        raise AgentCashRejected(f"金额：{amount:.0f} 元档次仅限政府代缴对象选择")
+    try:
+        tier_for(resident=resident, year=year, amount=amount)
+    except TierRefused as exc:
+        raise AgentCashRejected(f"金额：{exc}") from None
 
 
 # --- remittances -----------------------------------------------------------------------------

@@ -8,8 +8,13 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from collection.models import Payment, Tier
-from collection.services.schedules import resident_qualifies_for_proxy, schedule_for
+from collection.models import Payment
+from collection.services.schedules import (
+    TierRefused,
+    resident_qualifies_for_proxy,
+    schedule_for,
+    tier_for,
+)
 from enrollment.models import BENEFIT_AGE, ENROLMENT_AGE, Resident
 from pension.idnumber import age_on
 from pension.models import User
@@ -139,23 +144,19 @@ def _check_rules(
     """Tier, proxy and back-payment rules (DESIGN §6 rules 2, 3, 5); returns the subsidy."""
     if kind == Payment.Kind.BACK:
         _check_back_payment(resident=resident, year=year, on=on)
-    schedule = schedule_for(province_code=resident.village_id[:2], year=year)
-    if schedule is None:
-        raise PaymentRejected(f"{year} 年度尚未配置该省的缴费方案")
     if kind == Payment.Kind.PROXY:
+        schedule = schedule_for(province_code=resident.village_id[:2], year=year)
+        if schedule is None:
+            raise PaymentRejected(f"{year} 年度尚未配置该省的缴费方案")
         if amount != schedule.proxy_amount:
             raise PaymentRejected(f"政府代缴金额应为 {schedule.proxy_amount} 元")
         if not resident_qualifies_for_proxy(resident=resident, schedule=schedule):
             raise PaymentRejected(f"{resident.name} 不属于 {year} 年度政府代缴对象")
         return Decimal("0.00")
-    tier: Tier | None = next((t for t in schedule.tiers.all() if t.amount == amount), None)
-    if tier is None:
-        listed = "、".join(f"{t.amount:.0f}" for t in schedule.tiers.all())
-        raise PaymentRejected(f"{amount} 元不是 {year} 年度的缴费档次（可选：{listed}）")
-    if tier.government_only and not resident_qualifies_for_proxy(
-        resident=resident, schedule=schedule
-    ):
-        raise PaymentRejected(f"{amount:.0f} 元档次仅限政府代缴对象选择")
+    try:
+        _, tier = tier_for(resident=resident, year=year, amount=amount)
+    except TierRefused as exc:
+        raise PaymentRejected(str(exc)) from None
     if kind == Payment.Kind.BACK:
         return Decimal("0.00")
     return tier.subsidy

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from collection.models import ContributionSchedule
+from collection.models import ContributionSchedule, Tier
 from enrollment.models import Resident, SpecialGroupMembership
 
 LOWEST_TIER_MIN_SUBSIDY = Decimal("30.00")
@@ -77,3 +77,38 @@ def resident_qualifies_for_proxy(*, resident: Resident, schedule: ContributionSc
         .filter(valid_from__lte=year_end)
         .exists()
     )
+
+
+class TierRefused(ValueError):
+    """An amount that is not a tier the resident may choose; the message is in Chinese."""
+
+
+def tier_for(
+    *, resident: Resident, year: int, amount: Decimal
+) -> tuple[ContributionSchedule, Tier]:
+    """DESIGN §6 rule 2: the schedule of the resident's province and the tier of `amount`.
+
+    The government-only tier (Yunnan's 100) is open only to a resident in a qualifying group.
+    Every interface that takes money (counter, agents' cash, imports) checks through here.
+    """
+    schedule = schedule_for(province_code=resident.village_id[:2], year=year)
+    if schedule is None:
+        raise TierRefused(f"{year} 年度尚未配置该省的缴费方案")
+    tier = next((t for t in schedule.tiers.all() if t.amount == amount), None)
+    if tier is None:
+        listed = "、".join(f"{t.amount:.0f}" for t in schedule.tiers.all())
+        raise TierRefused(f"{amount} 元不是 {year} 年度的缴费档次（可选：{listed}）")
+    if tier.government_only and not resident_qualifies_for_proxy(
+        resident=resident, schedule=schedule
+    ):
+        raise TierRefused(f"{amount:.0f} 元档次仅限政府代缴对象选择")
+    return schedule, tier
+
+
+def tiers_open_to(*, resident: Resident, year: int) -> list[Tier]:
+    """The tiers a resident may choose in a year (the government-only one if they qualify)."""
+    schedule = schedule_for(province_code=resident.village_id[:2], year=year)
+    if schedule is None:
+        return []
+    qualifies = resident_qualifies_for_proxy(resident=resident, schedule=schedule)
+    return [t for t in schedule.tiers.all() if qualifies or not t.government_only]

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
 from collection.models import Payment
-from collection.services import PaymentRejected, payment_record, schedule_for
-from collection.services.schedules import resident_qualifies_for_proxy
+from collection.services import PaymentRejected, payment_record
+from collection.services.schedules import tiers_open_to
 from enrollment.models import Resident
 from pension.money import in_capitals
 from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
@@ -52,11 +52,7 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         return get_object_or_404(self.get_queryset(), pk=pk)
 
     def _tiers(self, resident, year):
-        schedule = schedule_for(province_code=resident.village_id[:2], year=year)
-        if schedule is None:
-            return []
-        qualifies = resident_qualifies_for_proxy(resident=resident, schedule=schedule)
-        return [t for t in schedule.tiers.all() if qualifies or not t.government_only]
+        return tiers_open_to(resident=resident, year=year)
 
     def get_context_data(self, form=None, error="", **kwargs):
         context = super().get_context_data(**kwargs)
