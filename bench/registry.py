@@ -760,7 +760,7 @@ def report_import(label: str, figures: dict, plan: Plan, expect_changes: bool) -
     phases = figures["phases"]
     statements = phases["statements"]
     sql = sum(took for _label, _count, took in statements) + phases["quick"][1]
-    rest = seconds - phases["load"] - sql - phases["commit"]
+    rest = max(0.0, seconds - phases["load"] - sql - phases["commit"])
     print(
         f"  read+validate while COPY loads {phases['load']:.1f} s, SQL {sql:.1f} s, "
         f"commit {phases['commit']:.1f} s, the rest {rest:.1f} s; "
