@@ -27,7 +27,6 @@ export, extrapolated to the whole file.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime
 import inspect
@@ -35,8 +34,6 @@ import json
 import os
 import random
 import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,16 +41,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import (  # noqa: E402  (bench/common.py, beside this script)
+    admin_connection,
+    check_database_name,
+    create_database,
+    database_url,
+    django_setup,
+    drop_database,
+    mb,
+    peak_mb,
+    reference_loop,
+    run_child,
+    server_summary,
+    server_url,
+    since,
+    years_before,
+)
+
 COUNTY = "530927"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
-BENCH_SECRET_KEY = "bench-only-not-a-secret"
-PROTECTED_DATABASES = {"pension", "postgres", "template0", "template1"}
 ENROLMENT_AGE = 16  # residents are on file as not eligible until they turn 16
 
 CHANGE_SHARE = 0.02  # of N, for each outcome kind
@@ -74,131 +85,6 @@ IE_FIELDS = (
     "id_number", "name", "sex", "birth_date", "village", "group", "household_no", "status",
     "status_reason", "status_date",
 )  # fmt: skip
-
-
-# --- Database plumbing ------------------------------------------------------------------------
-
-
-def server_url() -> str:
-    """The server part of DATABASE_URL (or the default); refuses anything but PostgreSQL."""
-    raw = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    parts = urlsplit(raw)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql", "postgis"):
-        sys.exit(f"bench/registry.py runs on PostgreSQL only; DATABASE_URL is {parts.scheme}://")
-    return urlunsplit((parts.scheme, parts.netloc, "", parts.query, ""))
-
-
-def database_url(server: str, name: str) -> str:
-    parts = urlsplit(server)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
-
-
-def admin_connection(server: str):
-    """An autocommit connection to the server's maintenance database, for CREATE/DROP."""
-    import dj_database_url
-    import psycopg2
-
-    params = dj_database_url.parse(database_url(server, "postgres"))
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=params.get("USER") or None,
-        password=params.get("PASSWORD") or None,
-        host=params.get("HOST") or None,
-        port=params.get("PORT") or None,
-    )
-    connection.autocommit = True
-    return connection
-
-
-def drop_database(admin, name: str) -> None:
-    from psycopg2 import sql
-
-    with admin.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def create_database(admin, name: str, template: str | None = None) -> float:
-    """(Re)create `name`, empty or as a copy of `template`; returns the seconds it took."""
-    import psycopg2
-    from psycopg2 import sql
-
-    started = time.perf_counter()
-    drop_database(admin, name)
-    with admin.cursor() as cursor:
-        if template is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        else:
-            # FILE_COPY (PostgreSQL 15+) copies the files instead of writing every page to WAL.
-            strategy = " STRATEGY = FILE_COPY" if admin.server_version >= 150000 else ""
-            cursor.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy).format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
-            # Settle the disk before a timed run: finish any checkpoint the setup left under
-            # way (it would spread its writes over the run) and let the kernel write out the
-            # copy, a few hundred MB that would otherwise compete with the run's own commits.
-            with contextlib.suppress(psycopg2.Error):  # a role not allowed to: time it anyway
-                cursor.execute("CHECKPOINT")
-            os.sync()
-    return time.perf_counter() - started
-
-
-def server_summary(admin) -> str:
-    with admin.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0].split()[0]
-        settings = []
-        for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "max_wal_size"):
-            cursor.execute(f"SHOW {name}")
-            settings.append(f"{name} {cursor.fetchone()[0]}")
-    return f"PostgreSQL {version} ({', '.join(settings)})"
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
-    os.environ["DEBUG"] = "0"  # DEBUG would keep every query in memory
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pension.settings"
-    import django
-
-    django.setup()
-
-
-def years_before(day: datetime.date, years: int) -> datetime.date:
-    """The same calendar day `years` earlier (29 February falls back to 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def reference_loop() -> float:
-    """Seconds for ten million additions in pure Python: how fast this machine runs Python."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - started
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    Linux keeps ru_maxrss across fork and exec, so a child started by the parent (which holds
-    the generated county) would report the parent's size; VmHWM belongs to the process's own
-    address space, which starts afresh at exec.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- The county and its registry export -------------------------------------------------------
@@ -527,20 +413,20 @@ class PhaseClock:
             started = time.perf_counter()
             with staging_table(name, *args, **kwargs) as table:
                 if name == "registry_stage":
-                    clock.load = _since(started)
+                    clock.load = since(started)
                     clock.load_peak = peak_mb()
                 yield table
 
         def timed_bulk_insert(model, fields, rows, **kwargs):
             started = time.perf_counter()
             count = bulk_insert(model, fields, rows, **kwargs)
-            clock.note(f"COPY INTO {model._meta.db_table}", count, _since(started))
+            clock.note(f"COPY INTO {model._meta.db_table}", count, since(started))
             return count
 
         def statement_timer(execute, sql, params, many, context):
             started = time.perf_counter()
             result = execute(sql, params, many, context)
-            clock.note(statement_label(sql, params), context["cursor"].rowcount, _since(started))
+            clock.note(statement_label(sql, params), context["cursor"].rowcount, since(started))
             return result
 
         original_commit = connection._commit
@@ -550,7 +436,7 @@ class PhaseClock:
             try:
                 return original_commit()
             finally:
-                clock.commit += _since(started)
+                clock.commit += since(started)
 
         service.staging_table, service.bulk_insert = timed_staging, timed_bulk_insert
         connection.execute_wrappers.append(statement_timer)
@@ -571,10 +457,6 @@ class PhaseClock:
             "statements": self.statements,
             "quick": self.quick,
         }
-
-
-def _since(started: float) -> float:
-    return time.perf_counter() - started
 
 
 def statement_label(sql: str, params) -> str:
@@ -625,7 +507,7 @@ def child_import(path: str, as_of: datetime.date, profile: bool) -> dict[str, ob
     outcome = registry_import(
         source=path, as_of=as_of, filename=Path(path).name, **{region_argument: county}
     )
-    seconds = _since(started)
+    seconds = since(started)
     if profiler is not None:
         profiler.disable()
     reasons: dict[str, int] = {}
@@ -705,7 +587,7 @@ def child_import_export(path: str, as_of: datetime.date, rows: int) -> dict[str,
     before = peak_mb()
     started = time.perf_counter()
     result = ResidentResource().import_data(dataset, dry_run=False, raise_errors=False)
-    seconds = _since(started)
+    seconds = since(started)
     return {
         "rows": len(dataset),
         "seconds": seconds,
@@ -716,22 +598,7 @@ def child_import_export(path: str, as_of: datetime.date, rows: int) -> dict[str,
     }
 
 
-def run_child(url: str, *arguments: str) -> dict[str, object]:
-    env = dict(os.environ, DATABASE_URL=url, DEBUG="0")
-    env.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
-    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr)
-        sys.exit(f"the timed run {' '.join(arguments[:2])} failed (exit {result.returncode})")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 # --- Report -----------------------------------------------------------------------------------
-
-
-def mb(size: float) -> str:
-    return f"{size / (1 << 20):.1f} MB"
 
 
 def report_import(label: str, figures: dict, plan: Plan, expect_changes: bool) -> bool:
@@ -838,8 +705,7 @@ def main() -> None:
         return
 
     name = args.database
-    if name in PROTECTED_DATABASES or name.startswith("test"):
-        sys.exit(f"refusing to use the database {name!r}: pick a name of the benchmark's own")
+    check_database_name(name)
     run_name = f"{name}_run"
     server = server_url()
     xlsx = args.xlsx if args.xlsx is not None else args.residents <= 1_000_000
@@ -864,13 +730,13 @@ def main() -> None:
     from django.db import connections
 
     call_command("migrate", verbosity=0)
-    migrated = _since(started)
+    migrated = since(started)
     started = time.perf_counter()
     plan = PlanBuilder(residents=args.residents, as_of=args.as_of, seed=args.seed).build()
-    planned = _since(started)
+    planned = since(started)
     started = time.perf_counter()
     load_county(plan)
-    loaded = _since(started)
+    loaded = since(started)
     connections.close_all()
     villages = len({r[0] for r in plan.regions if len(r[0]) == 12})
     print(
@@ -897,7 +763,7 @@ def main() -> None:
         started = time.perf_counter()
         writer(path, plan)
         print(
-            f"{kind} written: {mb(path.stat().st_size)} in {_since(started):.1f} s "
+            f"{kind} written: {mb(path.stat().st_size)} in {since(started):.1f} s "
             "(not part of the timed import)",
             flush=True,
         )
@@ -912,12 +778,14 @@ def main() -> None:
         for kind, path, _writer in files:
             copy = create_database(admin, run_name, template=name)
             print(f"({run_name} copied from the template in {copy:.1f} s)", flush=True)
-            figures = run_child(run_url, "--child", "import", "--file", str(path), "--as-of", as_of)
+            figures = run_child(
+                __file__, run_url, "--child", "import", "--file", str(path), "--as-of", as_of
+            )
             ok = report_import(f"{kind} import", figures, plan, expect_changes=True) and ok
             if kind == "csv":
                 csv_seconds = float(figures["seconds"])
                 again = run_child(
-                    run_url, "--child", "import", "--file", str(path), "--as-of", as_of
+                    __file__, run_url, "--child", "import", "--file", str(path), "--as-of", as_of
                 )
                 ok = (
                     report_import("csv re-import (nothing left to change)", again, plan, False)
@@ -926,15 +794,15 @@ def main() -> None:
         if args.ie_rows > 0:
             create_database(admin, run_name, template=name)
             figures = run_child(
-                run_url, "--child", "import-export", "--file", str(files[0][1]),
+                __file__, run_url, "--child", "import-export", "--file", str(files[0][1]),
                 "--as-of", as_of, "--ie-rows", str(args.ie_rows),
             )  # fmt: skip
             report_import_export(figures, rows_total, csv_seconds)
         if args.profile:
             create_database(admin, run_name, template=name)
             figures = run_child(
-                run_url, "--child", "import", "--file", str(files[0][1]), "--as-of", as_of,
-                "--profile",
+                __file__, run_url, "--child", "import", "--file", str(files[0][1]),
+                "--as-of", as_of, "--profile",
             )  # fmt: skip
             print(f"cProfile of the CSV import ({figures['seconds']:.1f} s under the profiler):")
             print(figures["profile"])
