@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from collection.models import ContributionSchedule, Milestone, Payment, Tier
+from collection.models import ContributionSchedule, Milestone, Payment, Target, Tier
 from collection.services import TierSpec, schedule_validate_tiers
 from pension.admin import RegionScopedAdminMixin
 
@@ -109,6 +109,26 @@ class PaymentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=voucher_no", "=resident__id_number"]
     list_select_related = ["resident"]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Target)
+class TargetAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Targets are read here; they are set on the targets page or imported from a sheet, where
+    the role checks and the audit trail apply (collection.services.progress)."""
+
+    list_display = ["region", "year", "count", "set_by", "set_at"]
+    list_filter = ["year", "region__level"]
+    search_fields = ["=region__code", "region__name"]
+    list_select_related = ["region", "set_by"]
 
     def has_add_permission(self, request):
         return False

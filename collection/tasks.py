@@ -34,6 +34,27 @@ def generate_proxy_batches(year: int | None = None) -> int:
 
 # progress snapshots
 
+
+@shared_task(acks_late=True)
+def snapshot_progress(year: int | None = None) -> int:
+    """Nightly: today's progress row for every village of every county with residents;
+    returns the rows written. A second run the same day rewrites the same rows."""
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from collection.services.progress import progress_rebuild
+    from enrollment.models import Resident
+    from pension.models import Region
+
+    today = timezone.localdate()
+    year = year or today.year
+    has_residents = Exists(Resident.objects.filter(village__code__startswith=OuterRef("code")))
+    return sum(
+        progress_rebuild(county=county, year=year, day=today)
+        for county in Region.objects.filter(has_residents, level=Region.Level.COUNTY)
+    )
+
+
 # cash limits (双限)
 
 

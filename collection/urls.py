@@ -3,6 +3,7 @@ from django.urls import path
 from collection.views import agents as agent_views
 from collection.views import counter, ledger
 from collection.views import notices as notice_views
+from collection.views import progress as progress_views
 from collection.views import proxy as proxy_views
 
 app_name = "collection"
@@ -18,6 +19,26 @@ urlpatterns = [
     path("counter/", counter.CounterView.as_view(), name="counter"),
     path("receipts/<int:pk>/", counter.ReceiptView.as_view(), name="receipt"),
     # targets and progress (views/progress.py)
+    path("progress/", progress_views.ProgressHomeView.as_view(), name="progress_home"),
+    path("progress/<str:region_code>/", progress_views.ProgressView.as_view(), name="progress"),
+    path(
+        "progress/<str:region_code>/recount/",
+        progress_views.ProgressRecountView.as_view(),
+        name="progress_recount",
+    ),
+    path(
+        "progress/<str:region_code>/progress.xlsx",
+        progress_views.ProgressSheetView.as_view(),
+        name="progress_sheet",
+    ),
+    path(
+        "progress/<str:region_code>/targets/", progress_views.TargetView.as_view(), name="targets"
+    ),
+    path(
+        "progress/<str:region_code>/targets.xlsx",
+        progress_views.TargetSheetView.as_view(),
+        name="targets_sheet",
+    ),
     # proxy batches (views/proxy.py)
     path("proxy/", proxy_views.ProxyBatchListView.as_view(), name="proxy_batch_list"),
     path("proxy/<int:pk>/", proxy_views.ProxyBatchDetailView.as_view(), name="proxy_batch_detail"),
@@ -42,6 +63,11 @@ urlpatterns = [
     ),
     # public notices (views/notices.py)
     path("notices/", notice_views.NoticeStatusView.as_view(), name="notice_status"),
+    path(
+        "notices/<str:region_code>/<str:kind>/<str:period>/generate/",
+        notice_views.NoticeGenerateView.as_view(),
+        name="notice_generate",
+    ),
     path(
         "notices/<str:group_code>/<str:kind>/<str:period>.xlsx",
         notice_views.NoticeDownloadView.as_view(),

@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict:
         ("residents", "参保人查询", reverse("enrollment:resident_list")),
         ("findings", "疑点处理", reverse("enrollment:finding_list")),
         ("benefits", "应发尽发", reverse("enrollment:benefits_due")),
+        ("progress", "征缴进度", reverse("collection:progress_home")),
         ("ledger", "台账导出", reverse("collection:ledger_form")),
         ("notices", "公示", reverse("collection:notice_status")),
         ("agents", "代收协办员", reverse("collection:agent_list")),

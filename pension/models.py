@@ -262,6 +262,9 @@ class AuditEntry(models.Model):
         "proxy_batch.post": "代缴批次入账",
         "cash_receipt.record": "登记现金代收",
         "remittance.record": "登记现金缴销",
+        "cash_limit.breach": "现金超出双限",
+        "target.set": "设定参保任务数",
+        "notice.generate": "生成公示",
     }
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """Public notices as workbooks: one sheet per villager group, ready to print and post.
 
-The rows come from ``collection.services.notices.notice_rows`` and already carry masked ID
-numbers only; nothing here reads a resident, so no full ID, phone or category can slip in.
+The rows come from ``collection.services.notices`` (``notice_rows``, ``notices_by_group``) and
+already carry masked ID numbers only; nothing here reads a resident, so no full ID, phone or
+category can slip in. The printable page renders the same ``GroupNotice.values()``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from collection.models import Notice
-from collection.services.notices import NoticeRow
+from collection.services.notices import NoticeRow, notice_due_on
 from pension.exporters import safe_text, sheet_title
 
 MONEY_FORMAT = "0.00"
@@ -127,8 +128,6 @@ def _cell(sheet, value: object) -> object:
 
 def group_notice(*, group, kind: str, period: str, rows: list[NoticeRow]) -> GroupNotice:
     """The printable form of one group's rows; ``group`` is a Region with its parent loaded."""
-    from collection.services.notices import notice_due_on
-
     return GroupNotice(
         village=group.parent.name if group.parent_id else "",
         group=group.name,

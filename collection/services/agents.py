@@ -2,7 +2,12 @@
 the daily 双限 check (DESIGN §6 rule 11: at most 10 days and 10,000 yuan held, *config*).
 
 The pages, the daily task and the 代办情况登记表 export call these functions; reads that those
-interfaces share are the selector functions at the end of this module.
+interfaces share are the selector functions at the end of this module. The page's list of
+agents in breach and the daily task's records come from the same `cash_positions`, so both
+give the same answer for the same day.
+
+Cash collected is not a payment: a receipt, remitted or not, counts as collected in cash until
+the tax bureau's record of the money arrives as a `Payment` (see `agent_receipts`).
 """
 
 from __future__ import annotations
@@ -12,25 +17,54 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from collection.models import CashLimitBreach, CashReceipt, ContributionSchedule, Remittance
+from collection.models import (
+    CashLimitBreach,
+    CashReceipt,
+    ContributionSchedule,
+    Payment,
+    Remittance,
+)
 from collection.services.schedules import TierRefused, tier_for
 from enrollment.models import Resident
 from pension.models import Region, User
 from pension.money import ZERO, InvalidAmount, parse_amount
-from pension.services import audit_record
-
-# Used when a province has no schedule for the year yet; the same values as the model defaults.
-DEFAULT_LIMIT_DAYS = 10
-DEFAULT_LIMIT_AMOUNT = Decimal("10000.00")
+from pension.services import audit_record, audit_record_bulk
 
 
 class AgentCashRejected(Exception):
     """A cash receipt or remittance that breaks a rule; the message is for the clerk, in Chinese."""
+
+
+# --- who may record --------------------------------------------------------------------------
+
+
+def agent_may_record(*, user: User | None, agent: User) -> bool:
+    """Receipts and remittances are the agent's own declaration: only the agent records them.
+    `None` is the system (a command or an import). The page shows its forms by this rule and
+    the services refuse by it, so both give the same answer."""
+    if agent.role != User.Role.AGENT or not agent.is_active:
+        return False
+    return user is None or user.pk == agent.pk
+
+
+def _check_recorder(*, agent: User, recorded_by: User | None, what: str) -> None:
+    if agent.role != User.Role.AGENT or not agent.is_active:
+        raise AgentCashRejected(f"{agent.display_name} 不是在岗的村协办员，不能登记{what}")
+    if not agent_may_record(user=recorded_by, agent=agent):
+        raise AgentCashRejected(f"只有协办员本人可以登记{what}")
+
+
+def _amount(value: object, label: str) -> Decimal:
+    try:
+        return parse_amount(value)
+    except InvalidAmount as exc:
+        raise AgentCashRejected(f"{label}：{exc}") from None
 
 
 # --- cash receipts ---------------------------------------------------------------------------
@@ -48,18 +82,16 @@ def cash_receipt_record(
 ) -> tuple[CashReceipt, bool]:
     """Record cash an agent collected from a resident; returns (receipt, created).
 
-    Idempotent by (agent, receipt number): the same receipt sent again returns the stored one,
-    the same number with other content is refused. The unique constraint holds under concurrency.
+    The resident must live in one of the agent's villages and the amount must be a tier of the
+    resident's schedule for the year (DESIGN §6 rule 2); a refusal writes nothing. Idempotent by
+    (agent, receipt number): the same receipt sent again returns the stored one, the same
+    number with other content is refused. The unique constraint holds under concurrency.
     """
+    _check_recorder(agent=agent, recorded_by=recorded_by, what="代收现金")
     receipt_no = (receipt_no or "").strip()
     if not receipt_no:
         raise AgentCashRejected("收据号不能为空")
-    try:
-        value = parse_amount(amount)
-    except InvalidAmount as exc:
-        raise AgentCashRejected(f"金额：{exc}") from None
-    if agent.role != User.Role.AGENT:
-        raise AgentCashRejected(f"{agent.display_name} 不是村协办员，不能登记代收现金")
+    value = _amount(amount, "金额")
 
     existing = CashReceipt.objects.filter(agent=agent, receipt_no=receipt_no).first()
     if existing is not None:
@@ -135,14 +167,13 @@ def remittance_record(
     recorded_by: User | None,
 ) -> tuple[Remittance, bool]:
     """Record cash paid in at the bank and mark the receipts it covers; returns (remittance,
-    created). The receipts must be the agent's own, not yet remitted, and sum to the amount."""
+    created). The receipts must be the agent's own, not yet remitted, collected on or before
+    the remittance day, and sum to the amount; a refusal writes nothing."""
+    _check_recorder(agent=agent, recorded_by=recorded_by, what="现金缴销")
     bank_voucher = (bank_voucher or "").strip()
     if not bank_voucher:
         raise AgentCashRejected("银行凭证号不能为空")
-    try:
-        value = parse_amount(amount)
-    except InvalidAmount as exc:
-        raise AgentCashRejected(f"缴销金额：{exc}") from None
+    value = _amount(amount, "缴销金额")
     ids = sorted({r.pk if isinstance(r, CashReceipt) else int(r) for r in receipts})
 
     existing = Remittance.objects.filter(bank_voucher=bank_voucher).first()
@@ -155,13 +186,15 @@ def remittance_record(
         raise AgentCashRejected(f"缴销日期 {remitted_on:%Y-%m-%d} 不能晚于今天")
     try:
         with transaction.atomic():
+            # Lock the receipts only (of=self): residents are locked by payment_record, and
+            # locking them here too would let a counter payment and a remittance deadlock.
             rows = list(
-                CashReceipt.objects.select_for_update()
+                CashReceipt.objects.select_for_update(of=("self",))
                 .filter(pk__in=ids)
                 .select_related("resident")
                 .order_by("pk")
             )
-            _check_receipts(agent=agent, ids=ids, rows=rows, amount=value)
+            _check_receipts(agent=agent, ids=ids, rows=rows, amount=value, on=remitted_on)
             remittance = Remittance.objects.create(
                 agent=agent,
                 amount=value,
@@ -175,7 +208,7 @@ def remittance_record(
             if linked != len(ids):
                 raise AgentCashRejected("所选收据已被其他缴销记录使用，请刷新后重试")
             audit_record(
-                actor=recorded_by,
+                actor=recorded_by or agent,
                 action="remittance.record",
                 target=remittance,
                 region_code=_common_prefix([row.resident.village_id for row in rows]),
@@ -194,13 +227,24 @@ def remittance_record(
 
 
 def _check_receipts(
-    *, agent: User, ids: list[int], rows: list[CashReceipt], amount: Decimal
+    *,
+    agent: User,
+    ids: list[int],
+    rows: list[CashReceipt],
+    amount: Decimal,
+    on: datetime.date,
 ) -> None:
     if len(rows) != len(ids) or any(row.agent_id != agent.pk for row in rows):
         raise AgentCashRejected("所选收据中有不属于该协办员的收据")
     remitted = [row.receipt_no for row in rows if row.remittance_id is not None]
     if remitted:
         raise AgentCashRejected(f"收据 {'、'.join(remitted)} 已经缴销，不能重复缴销")
+    later = [row for row in rows if row.collected_on > on]
+    if later:
+        raise AgentCashRejected(
+            f"缴销日期 {on:%Y-%m-%d} 早于收据 {later[0].receipt_no} 的收款日期 "
+            f"{later[0].collected_on:%Y-%m-%d}"
+        )
     total = sum((row.amount for row in rows), ZERO)
     if total != amount:
         direction = "多" if amount > total else "少"
@@ -240,43 +284,93 @@ class Limits:
     amount: Decimal
 
 
-def _limits(province_code: str, year: int) -> Limits:
-    schedule = (
-        ContributionSchedule.objects.for_province_year(province_code, year)
-        .only("cash_limit_days", "cash_limit_amount")
-        .first()
-    )
-    return _limits_of(schedule)
+def default_limits() -> Limits:
+    """The limits when a province has no schedule for the year: settings CASH_LIMIT_DAYS and
+    CASH_LIMIT_AMOUNT (the scheme's 10 days and 10,000.00 yuan unless the environment says
+    otherwise)."""
+    return Limits(int(settings.CASH_LIMIT_DAYS), parse_amount(settings.CASH_LIMIT_AMOUNT))
 
 
 def _limits_of(schedule: ContributionSchedule | None) -> Limits:
     if schedule is None:
-        return Limits(DEFAULT_LIMIT_DAYS, DEFAULT_LIMIT_AMOUNT)
+        return default_limits()
     return Limits(schedule.cash_limit_days, schedule.cash_limit_amount)
 
 
-def cash_limits_check(*, day: datetime.date) -> list[CashLimitBreach]:
-    """Every agent over a 双限 limit on `day`, recorded once per agent, day and limit.
+@dataclass(frozen=True)
+class CashPosition:
+    """What an agent holds on a day and how close it is to the 双限 limits.
 
-    Held cash is what was collected on or before `day` and is not yet remitted. An agent is in
-    breach when the oldest such receipt is more than the schedule's days old (10 days old is
-    still within the limit) or the total exceeds its amount (10,000.00 is still within). The
-    limits are those of the province and contribution year of the agent's receipts; running
-    the check again for the same day records nothing new.
+    Exactly at a limit is still within it: cash held 10 days, or 10,000.00 yuan, is not a
+    breach; 11 days, or 10,000.01 yuan, is (DESIGN §6 rule 11).
     """
-    held = (
-        CashReceipt.objects.unremitted()
-        .filter(collected_on__lte=day)
-        .values("agent_id")
+
+    on_hand: Decimal
+    oldest_on: datetime.date | None
+    limits: Limits
+    day: datetime.date
+    # Where the audit row of a breach is filed: the agent's region, else a village of the cash.
+    region_code: str = ""
+
+    @property
+    def days_held(self) -> int | None:
+        return None if self.oldest_on is None else (self.day - self.oldest_on).days
+
+    @property
+    def days_left(self) -> int | None:
+        """Days until the oldest receipt breaks the day limit; negative once it has."""
+        held = self.days_held
+        return None if held is None else self.limits.days - held
+
+    @property
+    def days_over(self) -> int:
+        left = self.days_left
+        return -left if left is not None and left < 0 else 0
+
+    @property
+    def amount_left(self) -> Decimal:
+        return self.limits.amount - self.on_hand
+
+    @property
+    def breaches(self) -> list[str]:
+        kinds = []
+        if self.days_held is not None and self.days_held > self.limits.days:
+            kinds.append(CashLimitBreach.Kind.DAYS.value)
+        if self.on_hand > self.limits.amount:
+            kinds.append(CashLimitBreach.Kind.AMOUNT.value)
+        return kinds
+
+    @property
+    def breach_labels(self) -> list[str]:
+        return [CashLimitBreach.Kind(kind).label for kind in self.breaches]
+
+    @property
+    def in_breach(self) -> bool:
+        return bool(self.breaches)
+
+
+def cash_positions(
+    *, day: datetime.date, agents: QuerySet[User] | None = None
+) -> dict[int, CashPosition]:
+    """Each agent holding cash on `day`, by agent id: two queries whatever their number.
+
+    Held cash is what was collected on or before `day` and is not yet remitted. The limits
+    are those of the schedule of the province of the agent's villages and the latest
+    contribution year of the cash held (*config*), else `default_limits()`.
+    """
+    receipts = CashReceipt.objects.unremitted().filter(collected_on__lte=day)
+    if agents is not None:
+        receipts = receipts.filter(agent__in=agents.values("pk"))
+    rows = list(
+        receipts.values("agent_id", "agent__region_id")
         .annotate(
-            oldest=Min("collected_on"),
-            total=Sum("amount"),
+            on_hand=Sum("amount"),
+            oldest_on=Min("collected_on"),
             year=Max("contribution_year"),
             village=Min("resident__village_id"),
         )
         .order_by("agent_id")
     )
-    rows = list(held)
     schedules = {
         (schedule.province_id, schedule.year): schedule
         for schedule in ContributionSchedule.objects.filter(
@@ -284,27 +378,79 @@ def cash_limits_check(*, day: datetime.date) -> list[CashLimitBreach]:
             province_id__in={row["village"][:2] for row in rows},
         ).only("province_id", "year", "cash_limit_days", "cash_limit_amount")
     }
-    found: list[CashLimitBreach] = []
-    for row in rows:
-        limits = _limits_of(schedules.get((row["village"][:2], row["year"])))
-        kinds = []
-        if (day - row["oldest"]).days > limits.days:
-            kinds.append(CashLimitBreach.Kind.DAYS)
-        if row["total"] > limits.amount:
-            kinds.append(CashLimitBreach.Kind.AMOUNT)
-        found.extend(
-            CashLimitBreach(
-                agent_id=row["agent_id"],
-                day=day,
-                kind=kind,
-                oldest_collected_on=row["oldest"],
-                unremitted=row["total"],
-            )
-            for kind in kinds
+    return {
+        row["agent_id"]: CashPosition(
+            on_hand=row["on_hand"],
+            oldest_on=row["oldest_on"],
+            limits=_limits_of(schedules.get((row["village"][:2], row["year"]))),
+            day=day,
+            region_code=row["agent__region_id"] or row["village"],
         )
+        for row in rows
+    }
+
+
+def cash_limits_find(
+    *, day: datetime.date, agents: QuerySet[User] | None = None
+) -> dict[int, CashPosition]:
+    """The agents over a 双限 limit on `day`, by id; reads only (the page's list)."""
+    return {
+        agent_id: position
+        for agent_id, position in cash_positions(day=day, agents=agents).items()
+        if position.in_breach
+    }
+
+
+def cash_limits_check(*, day: datetime.date) -> list[CashLimitBreach]:
+    """The daily task: every agent over a 双限 limit on `day`, recorded once per agent, day
+    and limit, with one audit row per breach recorded.
+
+    Returns every breach of the day, recorded now or by an earlier run; running the check again
+    for the same day records nothing new and writes no audit row.
+    """
+    breaching = cash_limits_find(day=day)
+    found = [
+        CashLimitBreach(
+            agent_id=agent_id,
+            day=day,
+            kind=kind,
+            oldest_collected_on=position.oldest_on,
+            unremitted=position.on_hand,
+        )
+        for agent_id, position in breaching.items()
+        for kind in position.breaches
+    ]
     with transaction.atomic():
-        CashLimitBreach.objects.bulk_create(found, ignore_conflicts=True)
+        existing = set(CashLimitBreach.objects.filter(day=day).values_list("agent_id", "kind"))
+        new = {(b.agent_id, b.kind): b for b in found if (b.agent_id, b.kind) not in existing}
+        if new:
+            CashLimitBreach.objects.bulk_create(new.values(), ignore_conflicts=True)
+            # ignore_conflicts leaves the primary keys unset: read them back for the audit.
+            stored = CashLimitBreach.objects.filter(
+                day=day, agent_id__in={agent_id for agent_id, _ in new}
+            ).values_list("pk", "agent_id", "kind")
+            audit_record_bulk(
+                actor=None,
+                action="cash_limit.breach",
+                target_type=CashLimitBreach._meta.label_lower,
+                rows=(
+                    (str(pk), breaching[agent_id].region_code, _breach_changes(new[agent_id, kind]))
+                    for pk, agent_id, kind in stored
+                    if (agent_id, kind) in new
+                ),
+                note="双限检查",
+            )
     return found
+
+
+def _breach_changes(breach: CashLimitBreach) -> dict[str, object]:
+    return {
+        "agent_id": breach.agent_id,
+        "day": breach.day.isoformat(),
+        "kind": breach.kind,
+        "oldest_collected_on": breach.oldest_collected_on.isoformat(),
+        "unremitted": str(breach.unremitted),
+    }
 
 
 # --- selectors -------------------------------------------------------------------------------
@@ -344,71 +490,58 @@ def agent_cash_on_hand(*, agent: User) -> Decimal:
     )
 
 
-def agent_oldest_unremitted(*, agent: User) -> CashReceipt | None:
-    return (
-        CashReceipt.objects.filter(agent=agent)
-        .unremitted()
-        .select_related("resident")
-        .order_by("collected_on", "pk")
-        .first()
+def agent_cash_position(*, agent: User, day: datetime.date | None = None) -> CashPosition:
+    """The agent's page: the same figures and limits as the daily check for the same day."""
+    day = day or timezone.localdate()
+    position = cash_positions(day=day, agents=User.objects.filter(pk=agent.pk)).get(agent.pk)
+    if position is not None:
+        return position
+    village = agent.villages.order_by("code").values_list("code", flat=True).first()
+    schedule = (
+        ContributionSchedule.objects.for_province_year(village[:2], day.year).first()
+        if village
+        else None
     )
+    return CashPosition(on_hand=ZERO, oldest_on=None, limits=_limits_of(schedule), day=day)
 
 
 @dataclass(frozen=True)
-class CashPosition:
-    """What an agent holds on a day and how close it is to the 双限 limits."""
+class AgentCash:
+    """One line of the region's agents page."""
 
-    on_hand: Decimal
-    oldest: CashReceipt | None
-    limits: Limits
-    day: datetime.date
-
-    @property
-    def days_left(self) -> int | None:
-        """Days until the oldest receipt breaks the day limit; negative once it has."""
-        if self.oldest is None:
-            return None
-        return self.limits.days - (self.day - self.oldest.collected_on).days
-
-    @property
-    def days_over(self) -> int:
-        left = self.days_left
-        return -left if left is not None and left < 0 else 0
-
-    @property
-    def amount_left(self) -> Decimal:
-        return self.limits.amount - self.on_hand
-
-    @property
-    def in_breach(self) -> bool:
-        return (self.days_left is not None and self.days_left < 0) or self.amount_left < 0
+    agent: User
+    position: CashPosition
 
 
-def agent_cash_position(*, agent: User, day: datetime.date | None = None) -> CashPosition:
-    day = day or timezone.localdate()
-    oldest = agent_oldest_unremitted(agent=agent)
-    if oldest is not None:
-        limits = _limits(oldest.resident.village_id[:2], oldest.contribution_year)
-    else:
-        village = agent.villages.order_by("code").values_list("code", flat=True).first()
-        limits = _limits(village[:2], day.year) if village else _limits_of(None)
-    return CashPosition(
-        on_hand=agent_cash_on_hand(agent=agent), oldest=oldest, limits=limits, day=day
+def agents_cash_overview(*, agents: QuerySet[User], day: datetime.date) -> list[AgentCash]:
+    """The agents of a list page with what each holds: four queries whatever their number
+    (agents, their villages, the cash held, the schedules)."""
+    users = list(agents.prefetch_related("villages").order_by("username"))
+    positions = cash_positions(day=day, agents=agents)
+    empty = CashPosition(on_hand=ZERO, oldest_on=None, limits=default_limits(), day=day)
+    return [AgentCash(agent=user, position=positions.get(user.pk, empty)) for user in users]
+
+
+def agent_receipts(*, agent: User, limit: int) -> QuerySet[CashReceipt]:
+    """The agent's latest receipts, each with `paid`: a counted payment of the same resident,
+    year and amount is on file, i.e. the tax bureau's record has arrived. Until then a receipt,
+    even a remitted one, is cash collected, not a payment."""
+    paid = Payment.objects.counted().filter(
+        resident_id=OuterRef("resident_id"),
+        contribution_year=OuterRef("contribution_year"),
+        amount=OuterRef("amount"),
     )
-
-
-def cash_breaches_latest(*, user: User) -> QuerySet[CashLimitBreach]:
-    """Breaches of the latest checked day among the agents the user may see."""
-    breaches = CashLimitBreach.objects.filter(agent__in=agents_visible_to(user))
-    latest = breaches.aggregate(day=Max("day"))["day"]
-    if latest is None:
-        return breaches.none()
     return (
-        breaches.filter(day=latest)
-        .select_related("agent")
-        .prefetch_related("agent__villages")
-        .order_by("agent__username", "kind")
+        CashReceipt.objects.filter(agent=agent)
+        .annotate(paid=Exists(paid))
+        .select_related("resident", "remittance")
+        .order_by("-collected_on", "-pk")[:limit]
     )
+
+
+def agent_breach_history(*, agent: User, limit: int = 30) -> QuerySet[CashLimitBreach]:
+    """The daily check's records for one agent, latest first."""
+    return CashLimitBreach.objects.filter(agent=agent).order_by("-day", "kind")[:limit]
 
 
 def agent_register_agents(*, agents: QuerySet[User]) -> QuerySet[User]:
@@ -427,20 +560,6 @@ def agent_register_agents(*, agents: QuerySet[User]) -> QuerySet[User]:
             ),
         )
         .select_related("agent_profile")
-        .prefetch_related("villages")
-        .order_by("username")
-    )
-
-
-def agents_with_cash(*, agents: QuerySet[User]) -> QuerySet[User]:
-    """The agents of a list page, each with cash on hand and the date of the oldest receipt."""
-    unremitted = Q(cash_receipts__remittance__isnull=True)
-    return (
-        User.objects.filter(pk__in=agents.values("pk"))
-        .annotate(
-            on_hand=Coalesce(Sum("cash_receipts__amount", filter=unremitted), ZERO),
-            oldest_on=Min("cash_receipts__collected_on", filter=unremitted),
-        )
         .prefetch_related("villages")
         .order_by("username")
     )

@@ -4,14 +4,26 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from collection.models import CashLimitBreach, CashReceipt, ContributionSchedule, Remittance
+from collection.models import (
+    CashLimitBreach,
+    CashReceipt,
+    ContributionSchedule,
+    Payment,
+    Remittance,
+)
+from collection.services import payment_record
 from collection.services.agents import (
     AgentCashRejected,
     agent_cash_on_hand,
     agent_cash_position,
-    cash_breaches_latest,
+    agent_receipts,
+    agents_cash_overview,
+    agents_visible_to,
     cash_limits_check,
+    cash_limits_find,
     cash_receipt_record,
     remittance_record,
 )
@@ -82,7 +94,7 @@ def test_cash_from_a_resident_outside_the_agents_villages_is_refused(agent, othe
 
 def test_only_a_user_in_the_agent_role_may_record_cash(township_user, resident):
     township_user.villages.add(resident.village)
-    with pytest.raises(AgentCashRejected, match="不是村协办员"):
+    with pytest.raises(AgentCashRejected, match="不是在岗的村协办员"):
         collect(township_user, resident)
     assert not CashReceipt.objects.exists()
 
@@ -94,6 +106,29 @@ def test_only_a_user_in_the_agent_role_may_record_cash(township_user, resident):
 def test_an_amount_that_is_not_a_tier_is_refused(agent, resident, amount, message):
     with pytest.raises(AgentCashRejected, match=message):
         collect(agent, resident, amount=amount)
+    assert not CashReceipt.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_year_without_a_schedule_is_refused_and_nothing_is_written(agent, resident):
+    with pytest.raises(AgentCashRejected, match="尚未配置该省的缴费方案"):
+        collect(agent, resident, contribution_year=2031)
+    assert not CashReceipt.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_nobody_but_the_agent_records_their_cash(agent, resident, township_user):
+    with pytest.raises(AgentCashRejected, match="只有协办员本人"):
+        collect(agent, resident, recorded_by=township_user)
+    assert not CashReceipt.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_inactive_agent_cannot_record_cash(agent, resident):
+    agent.is_active = False
+    agent.save()
+    with pytest.raises(AgentCashRejected, match="不是在岗的村协办员"):
+        collect(agent, resident)
     assert not CashReceipt.objects.exists()
 
 
@@ -143,7 +178,7 @@ def test_a_remittance_covers_its_receipts_and_they_leave_the_cash_on_hand(agent,
     assert created
     assert set(remittance.receipts.values_list("receipt_no", flat=True)) == {"SJ-0001", "SJ-0002"}
     assert agent_cash_on_hand(agent=agent) == Decimal("200.00")
-    assert agent_cash_position(agent=agent).oldest == third
+    assert agent_cash_position(agent=agent).oldest_on == third.collected_on
     entry = AuditEntry.objects.for_object(remittance).get()
     assert entry.changes["receipts"] == ["SJ-0001", "SJ-0002"]
 
@@ -172,6 +207,43 @@ def test_a_receipt_already_remitted_cannot_be_remitted_again(agent, resident):
             receipts=[first], recorded_by=agent,
         )  # fmt: skip
     assert Remittance.objects.count() == 1
+
+
+def test_nobody_but_the_agent_records_their_remittance(agent, resident, county_user):
+    first, _ = collect(agent, resident)
+    with pytest.raises(AgentCashRejected, match="只有协办员本人"):
+        remittance_record(
+            agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+            receipts=[first], recorded_by=county_user,
+        )  # fmt: skip
+    assert not Remittance.objects.exists()
+    assert CashReceipt.objects.get().remittance is None
+    assert not AuditEntry.objects.filter(action="remittance.record").exists()
+
+
+def test_a_remittance_dated_before_a_receipt_was_collected_is_refused(agent, resident):
+    first, _ = collect(agent, resident, collected_on=datetime.date(2023, 5, 15))
+    with pytest.raises(AgentCashRejected, match="早于收据 SJ-0001 的收款日期 2023-05-15"):
+        remittance_record(
+            agent=agent, amount="300", remitted_on=datetime.date(2023, 5, 14),
+            bank_voucher="YH-1", receipts=[first], recorded_by=agent,
+        )  # fmt: skip
+    assert not Remittance.objects.exists()
+    assert CashReceipt.objects.get().remittance is None
+
+
+@pytest.mark.parametrize(("amount", "message"), [("300.001", "两位小数"), ("-300", "大于零")])
+def test_a_remittance_amount_with_three_decimals_or_negative_is_refused(
+    agent, resident, amount, message
+):
+    first, _ = collect(agent, resident)
+    with pytest.raises(AgentCashRejected, match=message):
+        remittance_record(
+            agent=agent, amount=amount, remitted_on=TODAY, bank_voucher="YH-1",
+            receipts=[first], recorded_by=agent,
+        )  # fmt: skip
+    assert not Remittance.objects.exists()
+    assert CashReceipt.objects.get().remittance is None
 
 
 def test_an_agent_cannot_remit_another_agents_receipts(agent, resident, village):
@@ -253,33 +325,126 @@ def test_running_the_check_twice_records_nothing_new(agent, resident):
     assert CashLimitBreach.objects.count() == 2
 
 
-def test_the_check_reads_every_agent_in_a_fixed_number_of_queries(
-    agent, resident, village, django_assert_num_queries
+def test_the_check_reads_every_agent_in_a_fixed_number_of_queries(agent, resident, village):
+    def agents_in_breach(count, offset):
+        for number in range(offset, offset + count):
+            other = make_user(f"agent-{number}", User.Role.AGENT, village.parent)
+            other.villages.add(village)
+            held(other, resident, "300", TODAY - datetime.timedelta(days=30), f"SJ-{number}")
+
+    agents_in_breach(1, 0)
+    with CaptureQueriesContext(connection) as one:
+        assert len(cash_limits_check(day=TODAY)) == 1
+    CashLimitBreach.objects.all().delete()
+    agents_in_breach(5, 1)
+    with CaptureQueriesContext(connection) as six:
+        assert len(cash_limits_check(day=TODAY)) == 6
+
+    assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_each_breach_recorded_has_one_audit_row_and_a_second_run_adds_none(agent, resident):
+    held(agent, resident, "10000.01", TODAY - datetime.timedelta(days=11), "SJ-1")
+
+    cash_limits_check(day=TODAY)
+    cash_limits_check(day=TODAY)
+
+    entries = AuditEntry.objects.filter(action="cash_limit.breach")
+    assert sorted(entry.changes["kind"] for entry in entries) == ["amount", "days"]
+    assert {entry.region_code for entry in entries} == {agent.region_id}
+    breach = CashLimitBreach.objects.get(kind="days")
+    assert AuditEntry.objects.for_object(breach).get().changes["unremitted"] == "10000.01"
+
+
+@pytest.mark.parametrize(("days_held", "left", "breach"), [(10, 0, False), (11, -1, True)])
+def test_days_left_counts_down_to_the_limit_and_ten_days_is_still_within(
+    agent, resident, days_held, left, breach
 ):
-    for number in range(3):
-        other = make_user(f"agent-{number}", User.Role.AGENT, village.parent)
-        other.villages.add(village)
-        held(other, resident, "300", TODAY - datetime.timedelta(days=30), f"SJ-{number}")
-    # aggregate, schedules, and the insert inside its savepoint
-    with django_assert_num_queries(5):
-        assert len(cash_limits_check(day=TODAY)) == 3
-
-
-def test_days_left_counts_down_to_the_limit(agent, resident):
-    held(agent, resident, "300", TODAY - datetime.timedelta(days=7), "SJ-1")
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=days_held), "SJ-1")
     position = agent_cash_position(agent=agent)
     assert (position.on_hand, position.days_left, position.in_breach) == (
         Decimal("300.00"),
-        3,
-        False,
+        left,
+        breach,
     )
 
 
-def test_the_breach_list_shows_the_latest_day_within_the_users_region(
+@pytest.mark.parametrize(("extra", "breach"), [("0.00", False), ("0.01", True)])
+def test_the_agents_position_shows_ten_thousand_yuan_as_still_within(
+    agent, resident, extra, breach
+):
+    held(agent, resident, "10000", TODAY, "SJ-1")
+    if extra != "0.00":
+        held(agent, resident, extra, TODAY, "SJ-2")
+    position = agent_cash_position(agent=agent)
+    assert position.in_breach is breach
+    assert position.amount_left == Decimal("0.00") - Decimal(extra)
+
+
+def test_an_agent_holding_nothing_has_the_schedules_limits_and_no_breach(agent):
+    position = agent_cash_position(agent=agent)
+    assert (position.on_hand, position.oldest_on, position.in_breach) == (
+        Decimal("0.00"),
+        None,
+        False,
+    )
+    assert (position.limits.days, position.limits.amount) == (10, Decimal("10000.00"))
+
+
+def test_without_a_schedule_the_limits_come_from_settings(agent, resident, settings):
+    settings.CASH_LIMIT_DAYS = 3
+    settings.CASH_LIMIT_AMOUNT = "500.00"
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=4), "SJ-1")
+    CashReceipt.objects.update(contribution_year=2031)  # no schedule ships for 2031
+
+    position = agent_cash_position(agent=agent)
+
+    assert position.limits.days == 3 and position.limits.amount == Decimal("500.00")
+    assert [b.kind for b in cash_limits_check(day=TODAY)] == [CashLimitBreach.Kind.DAYS]
+
+
+def test_the_page_and_the_daily_check_agree(agent, resident, village, township_user):
+    calm = make_user("agent-calm", User.Role.AGENT, village.parent)
+    calm.villages.add(village)
+    held(agent, resident, "300", TODAY - datetime.timedelta(days=11), "SJ-1")
+    held(calm, resident, "300", TODAY - datetime.timedelta(days=10), "SJ-2")
+
+    recorded = cash_limits_check(day=TODAY)
+    page = agents_cash_overview(agents=agents_visible_to(township_user), day=TODAY)
+
+    assert {b.agent_id for b in recorded} == set(cash_limits_find(day=TODAY)) == {agent.pk}
+    assert [row.agent.pk for row in page if row.position.in_breach] == [agent.pk]
+    assert agent_cash_position(agent=agent).in_breach
+    assert not agent_cash_position(agent=calm).in_breach
+
+
+def test_the_region_sees_only_its_own_agents_in_breach(
     agent, resident, township_user, neighbour_user
 ):
     held(agent, resident, "300", TODAY - datetime.timedelta(days=30), "SJ-1")
-    cash_limits_check(day=TODAY - datetime.timedelta(days=1))
-    cash_limits_check(day=TODAY)
-    assert [b.day for b in cash_breaches_latest(user=township_user)] == [TODAY]
-    assert not cash_breaches_latest(user=neighbour_user).exists()
+
+    ours = agents_cash_overview(agents=agents_visible_to(township_user), day=TODAY)
+    theirs = agents_cash_overview(agents=agents_visible_to(neighbour_user), day=TODAY)
+
+    assert [(row.agent, row.position.breaches) for row in ours] == [(agent, ["days"])]
+    assert theirs == []
+
+
+# --- collected in cash, not paid -------------------------------------------------------------
+
+
+def test_a_remitted_receipt_is_collected_not_paid_until_the_tax_record_arrives(agent, resident):
+    receipt, _ = collect(agent, resident)
+    remittance_record(
+        agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[receipt], recorded_by=agent,
+    )  # fmt: skip
+    assert not Payment.objects.exists()
+    assert [r.paid for r in agent_receipts(agent=agent, limit=10)] == [False]
+
+    payment_record(
+        resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
+        channel=Payment.Channel.AGENT_CASH, source=Payment.Source.TAX_SYNC, voucher_no="T-1",
+    )  # fmt: skip
+
+    assert [r.paid for r in agent_receipts(agent=agent, limit=10)] == [True]

@@ -3,23 +3,29 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from collection.models import Notice, Payment
 from collection.services import payment_record, payment_reverse
 from collection.services.notices import (
+    NoticeForbidden,
     NoticeRejected,
     annual_due_on,
     monthly_due_on,
     notice_generate,
     notice_rows,
     notice_status,
+    notices_by_group,
+    notices_generate,
     notices_schedule,
 )
-from conftest import make_group, make_village
+from conftest import make_group, make_user, make_village
 from enrollment.models import Resident, SpecialGroupMembership
 from enrollment.tests.factories import ResidentFactory
 from pension import idnumber
+from pension.models import AuditEntry, User
 
 _vouchers = iter(range(1, 10_000))
 
@@ -254,3 +260,134 @@ def test_status_is_listed_per_village(township, group):
         ("糯良村", [group.code]),
         ("班考村", [second.code]),
     ]
+
+
+def test_the_status_shows_notices_now_due_even_before_the_daily_task_stored_them(township, group):
+    villages = notice_status(region=township, day=datetime.date(2023, 6, 21))
+
+    [state] = villages[0].notices
+    assert (state.notice.kind, state.notice.period, state.overdue) == ("monthly", "2023-05", True)
+    assert not Notice.objects.exists()
+
+
+def test_the_status_of_a_user_holds_only_the_groups_they_see(
+    township, group, other_village, neighbour_user
+):
+    make_group(other_village, 1)
+    villages = notice_status(user=neighbour_user, day=datetime.date(2023, 6, 3))
+    assert [village.name for village in villages] == ["民良村"]
+
+
+# --- set-based generation over a region --------------------------------------------------------
+
+
+def township_of(groups_per_village: int, residents_per_group: int, township):
+    """Two villages of the township, each with its groups and paying residents."""
+    for number, name in ((200, "糯良村"), (201, "班考村")):
+        village = make_village(township, number, name)
+        for group_number in range(1, groups_per_village + 1):
+            group = make_group(village, group_number)
+            for _ in range(residents_per_group):
+                pay(member(group), datetime.date(2023, 5, 5))
+
+
+@time_machine.travel(datetime.datetime(2023, 6, 5, 9, tzinfo=datetime.UTC))
+def test_a_townships_notices_are_read_and_marked_without_a_query_per_group_or_resident(
+    township, township_user
+):
+    def queries(groups, residents):
+        Notice.objects.all().delete()
+        AuditEntry.objects.all().delete()
+        township_of(groups, residents, township)
+        with CaptureQueriesContext(connection) as read:
+            lines = list(notices_by_group(region=township, kind="monthly", period="2023-05"))
+        with CaptureQueriesContext(connection) as marked:
+            result = notices_generate(
+                region=township, kind="monthly", period="2023-05", actor=township_user
+            )
+        assert result.groups == len(lines) == Notice.objects.count()
+        return len(read.captured_queries), len(marked.captured_queries), result
+
+    small = queries(1, 1)
+    large = queries(4, 3)
+
+    assert small[:2] == large[:2]
+    assert (large[2].groups, large[2].rows) == (8, 2 + 8 * 3)  # 1组 of each has the first four
+
+
+@time_machine.travel(datetime.datetime(2023, 6, 5, 9, tzinfo=datetime.UTC))
+def test_rows_by_group_match_the_rows_of_each_group(township):
+    township_of(2, 2, township)
+    empty = make_group(make_village(township, 202, "芒回村"), 1)
+
+    by_group = dict(notices_by_group(region=township, kind="monthly", period="2023-05"))
+
+    assert by_group[empty] == []
+    for group, rows in by_group.items():
+        assert rows == notice_rows(group=group, kind="monthly", period="2023-05")
+
+
+@time_machine.travel(datetime.datetime(2024, 1, 10, 9, tzinfo=datetime.UTC))
+def test_generating_a_region_marks_every_group_and_audits_each_notice(
+    village, group, other_group, township_user
+):
+    pay(member(group), datetime.date(2023, 5, 5))
+    member(other_group)
+
+    result = notices_generate(region=village, kind="unpaid", period="2023", actor=township_user)
+
+    assert (result.groups, result.rows, result.first) == (2, 1, 2)
+    notices = {n.group_id: n for n in Notice.objects.all()}
+    assert notices[group.code].rows == 0 and notices[other_group.code].rows == 1
+    assert all(n.generated_by == township_user for n in notices.values())
+    entries = AuditEntry.objects.filter(action="notice.generate")
+    assert sorted(e.region_code for e in entries) == [group.code, other_group.code]
+    assert all(e.actor == township_user and e.changes["first"] for e in entries)
+
+
+@time_machine.travel(datetime.datetime(2024, 1, 10, 9, tzinfo=datetime.UTC))
+def test_generating_again_keeps_the_first_mark_and_audits_the_reprint(group, township_user):
+    notices_generate(region=group, kind="paid", period="2023", actor=township_user)
+    again = notices_generate(region=group, kind="paid", period="2023", actor=None)
+
+    assert again.first == 0
+    assert Notice.objects.get().generated_by == township_user
+    assert [e.changes["first"] for e in AuditEntry.objects.order_by("id")] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("role", "message"),
+    [(User.Role.AUDITOR, "无权生成公示"), (User.Role.TAX, "无权生成公示")],
+)
+def test_a_read_only_role_cannot_generate_and_nothing_is_written(township, group, role, message):
+    user = make_user("reader", role, township)
+    with pytest.raises(NoticeForbidden, match=message):
+        notices_generate(region=township, kind="paid", period="2022", actor=user)
+    with pytest.raises(NoticeForbidden, match=message):
+        notice_generate(group=group, kind="paid", period="2022", actor=user)
+    assert not Notice.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_staff_cannot_generate_outside_their_region_and_nothing_is_written(
+    group, neighbour_user, stranger
+):
+    for user in (neighbour_user, stranger):
+        with pytest.raises(NoticeForbidden, match="不在您的辖区内"):
+            notices_generate(region=group, kind="paid", period="2022", actor=user)
+    assert not Notice.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_agent_generates_for_their_village_only(township, village, group):
+    other = make_group(make_village(township, 201, "班考村"), 1)
+    agent = make_user("yanka", User.Role.AGENT, township)
+    agent.villages.add(village)
+
+    notices_generate(region=village, kind="paid", period="2022", actor=agent)
+    with pytest.raises(NoticeForbidden):
+        notices_generate(region=other, kind="paid", period="2022", actor=agent)
+    with pytest.raises(NoticeForbidden):
+        notices_generate(region=township, kind="paid", period="2022", actor=agent)
+
+    assert list(Notice.objects.values_list("group_id", flat=True)) == [group.code]

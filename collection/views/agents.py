@@ -18,12 +18,14 @@ from collection.exporters.agents import agent_register_workbook
 from collection.models import CashReceipt
 from collection.services.agents import (
     AgentCashRejected,
+    agent_breach_history,
     agent_cash_position,
+    agent_may_record,
+    agent_receipts,
     agent_villages,
+    agents_cash_overview,
     agents_in_region_ids,
     agents_visible_to,
-    agents_with_cash,
-    cash_breaches_latest,
     cash_receipt_record,
     remittance_record,
 )
@@ -114,8 +116,8 @@ class RemittanceForm(forms.Form):
 
 
 class AgentListView(AgentsScopedMixin, TemplateView):
-    """The region's agents with the cash they hold, and those found in breach on the last check;
-    an agent is sent to their own page."""
+    """The region's agents with the cash they hold, and those over a 双限 limit today by the
+    same rule as the daily check; an agent is sent to their own page."""
 
     template_name = "collection/agents/agent_list.html"
 
@@ -126,11 +128,12 @@ class AgentListView(AgentsScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        context["agents"] = agents_with_cash(agents=self.agents())
-        context["breaches"] = cash_breaches_latest(user=user)
-        context["today"] = timezone.localdate()
-        context["register_region"] = user.region
+        today = timezone.localdate()
+        rows = agents_cash_overview(agents=self.agents(), day=today)
+        context["agents"] = rows
+        context["breaches"] = [row for row in rows if row.position.in_breach]
+        context["today"] = today
+        context["register_region"] = self.request.user.region
         return context
 
 
@@ -148,7 +151,7 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
 
     @property
     def can_record(self) -> bool:
-        return self.request.user.pk == self.agent.pk
+        return agent_may_record(user=self.request.user, agent=self.agent)
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data())
@@ -214,11 +217,8 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
         context["agent"] = agent
         context["villages"] = agent_villages(agent=agent)
         context["position"] = agent_cash_position(agent=agent)
-        context["receipts"] = (
-            CashReceipt.objects.filter(agent=agent)
-            .select_related("resident", "remittance")
-            .order_by("-collected_on", "-pk")[:RECEIPTS_SHOWN]
-        )
+        context["receipts"] = agent_receipts(agent=agent, limit=RECEIPTS_SHOWN)
+        context["breach_history"] = agent_breach_history(agent=agent)
         context["can_record"] = self.can_record
         if self.can_record:
             today = timezone.localdate()

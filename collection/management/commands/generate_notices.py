@@ -1,4 +1,5 @@
 import os
+from itertools import groupby
 from json import dumps
 from pathlib import Path
 
@@ -6,8 +7,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from collection.exporters.notices import group_notice, write_notices
 from collection.models import Notice
-from collection.services.notices import NoticeRejected, notice_generate, notice_period_parse
-from pension.models import Region
+from collection.services.notices import (
+    NoticeGeneration,
+    NoticeRejected,
+    notice_check,
+    notices_by_group,
+    notices_generate,
+)
+from pension.models import Region, User
+
+COMMAND_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 
 
 class Command(BaseCommand):
@@ -24,44 +33,43 @@ class Command(BaseCommand):
             "--kind", choices=[Notice.Kind.PAID, Notice.Kind.UNPAID], help="paid 或 unpaid"
         )
         parser.add_argument("--out", required=True, type=Path, help="输出目录")
+        parser.add_argument(
+            "--user",
+            help="以该工作人员的身份生成（与页面相同的岗位和辖区检查）；不填则为系统生成",
+        )
         parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
 
-    def handle(self, *args, region, month, year, kind, out, json, **options):
+    def handle(self, *args, region, month, year, kind, out, user, json, **options):
         kind, period = self._kind_and_period(month, year, kind)
         found = Region.objects.filter(code=region).first()
         if found is None:
             raise CommandError(f"区划代码 {region} 不存在")
-        if found.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE):
+        if found.level not in COMMAND_LEVELS:
             raise CommandError(f"区划代码 {region} 不是县、乡镇或村：公示按村生成")
+        actor = self._actor(user)
         try:
-            notice_period_parse(kind=kind, period=period)
+            notice_check(region=found, kind=kind, period=period, actor=actor)
         except NoticeRejected as exc:
             raise CommandError(str(exc)) from None
         if not out.is_dir():
             raise CommandError(f"输出目录 {out} 不存在")
-        files, groups, rows = [], 0, 0
-        villages = Region.objects.filter(
-            code__startswith=found.code, level=Region.Level.VILLAGE
-        ).select_related("parent")
-        for village in villages.order_by("code"):
-            members = list(village.children.filter(level=Region.Level.GROUP).order_by("code"))
-            if not members:
-                continue
-            notices = []
-            for group in members:
-                group.parent = village
-                lines = notice_generate(group=group, kind=kind, period=period, actor=None)
-                notices.append(group_notice(group=group, kind=kind, period=period, rows=lines))
-            target = out / self._filename(village, kind, period)
-            partial = target.with_name(target.name + ".part")
-            try:
-                rows += write_notices(notices=notices, out=partial)
-                os.replace(partial, target)
-            except OSError as exc:
+
+        # Files are written under a temporary name first and the notices marked generated
+        # only once every file is complete; a failure leaves neither files nor marks.
+        written: list[tuple[Path, Path]] = []
+        try:
+            result = self._write_and_mark(found, kind, period, actor, out, written)
+        except BaseException as exc:
+            for partial, _ in written:
                 partial.unlink(missing_ok=True)
-                raise CommandError(f"无法写入文件 {target}：{exc.strerror or exc}") from None
-            files.append(str(target))
-            groups += len(notices)
+            if isinstance(exc, OSError):
+                reason = exc.strerror or exc
+                raise CommandError(f"无法写入文件 {exc.filename}：{reason}") from None
+            if isinstance(exc, NoticeRejected):
+                raise CommandError(str(exc)) from None
+            raise
+
+        files = [str(target) for _, target in written]
         if json:
             self.stdout.write(
                 dumps(
@@ -70,8 +78,9 @@ class Command(BaseCommand):
                         "kind": kind,
                         "period": period,
                         "files": files,
-                        "groups": groups,
-                        "rows": rows,
+                        "groups": result.groups,
+                        "rows": result.rows,
+                        "first_generated": result.first,
                     },
                     ensure_ascii=False,
                 )
@@ -79,8 +88,8 @@ class Command(BaseCommand):
             return
         label = Notice.Kind(kind).label
         self.stdout.write(
-            f"已生成 {found.name} {period} {label}：{len(files)} 个村，{groups} 个村民小组，"
-            f"{rows} 人次 → {out}"
+            f"已生成 {found.name} {period} {label}：{len(files)} 个村，{result.groups} 个村民小组，"
+            f"{result.rows} 人次 → {out}"
         )
 
     @staticmethod
@@ -98,7 +107,40 @@ class Command(BaseCommand):
         return kind, year
 
     @staticmethod
-    def _filename(village: Region, kind: str, period: str) -> str:
-        # Village names repeat between townships; the township keeps the files apart.
-        township = village.parent.name if village.parent else ""
-        return f"{township}{village.name}_{Notice.Kind(kind).label}_{period}.xlsx"
+    def _actor(username: str | None) -> User | None:
+        if not username:
+            return None
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"没有用户名为 {username} 的工作人员")
+        return user
+
+    @staticmethod
+    def _write_and_mark(region, kind, period, actor, out: Path, written: list) -> NoticeGeneration:
+        counts: dict[str, int] = {}
+        lines = notices_by_group(region=region, kind=kind, period=period)
+        for _, members in groupby(lines, key=lambda item: item[0].parent_id):
+            notices = []
+            for group, rows in members:
+                counts[group.code] = len(rows)
+                notices.append(group_notice(group=group, kind=kind, period=period, rows=rows))
+                village = group.parent
+            target = _target(out, village, kind, period, {t for _, t in written})
+            partial = target.with_name(target.name + ".part")
+            written.append((partial, target))
+            write_notices(notices=notices, out=partial)
+        result = notices_generate(
+            region=region, kind=kind, period=period, actor=actor, counts=counts
+        )
+        for partial, target in written:
+            os.replace(partial, target)
+        return result
+
+
+def _target(out: Path, village: Region, kind: str, period: str, taken: set[Path]) -> Path:
+    # Village names repeat between townships; the township keeps the files apart, and the
+    # village code the rare two villages of one name in one township.
+    township = village.parent.name if village.parent else ""
+    stem = f"{township}{village.name}_{Notice.Kind(kind).label}_{period}"
+    target = out / f"{stem}.xlsx"
+    return out / f"{stem}_{village.code}.xlsx" if target in taken else target
