@@ -167,3 +167,37 @@ def run_child(script: str, url: str, *arguments: str) -> dict[str, object]:
 
 def mb(size: float) -> str:
     return f"{size / (1 << 20):.1f} MB"
+
+
+@contextlib.contextmanager
+def statement_times():
+    """Collects (seconds, first words of the SQL) of every statement Django runs in the block."""
+    from django.db import connection
+
+    found: list[tuple[float, str]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            found.append((since(started), " ".join(str(sql).split())[:100]))
+
+    with connection.execute_wrapper(wrapper):
+        yield found
+
+
+def print_slow_statements(
+    found: list[tuple[float, str]], total: float | None = None, threshold: float = 0.05
+) -> None:
+    """The statements that took `threshold` seconds or more, in the order they ran, and what
+    the statements do not account for of `total` (the commit, Python)."""
+    quick = [took for took, _sql in found if took < threshold]
+    for took, sql in found:
+        if took >= threshold:
+            print(f"    {took:6.2f} s  {sql}")
+    if quick:
+        print(f"    {sum(quick):6.2f} s  {len(quick)} statements under {threshold} s each")
+    if total is not None:
+        rest = max(0.0, total - sum(took for took, _sql in found))
+        print(f"    {rest:6.2f} s  the rest: the commit (foreign-key checks) and Python")

@@ -205,7 +205,11 @@ class Payment(models.Model):
         PROXY_BATCH = "proxy_batch", "代缴批次"
 
     resident = models.ForeignKey(
-        Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="payments"
+        Resident,
+        verbose_name="参保人",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_index=False,  # payment_resident_year_idx leads with the resident
     )
     contribution_year = models.PositiveSmallIntegerField("缴费年度")
     amount = models.DecimalField("金额（元）", **MONEY)
@@ -222,6 +226,7 @@ class Payment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # nothing looks payments up by operator; users are deactivated, not deleted
     )
     recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
     reverses = models.OneToOneField(
@@ -240,6 +245,7 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="duplicates",
         help_text="同一年度的第二笔个人缴费：记为重复缴费待退，不计入收入和进度。",
+        db_index=False,  # payment_duplicate_idx: only the few duplicates are indexed
     )
     note = models.CharField("备注", max_length=200, blank=True)
 
@@ -267,6 +273,12 @@ class Payment(models.Model):
             ),
             # Monthly notices and reconciliation: payments of a period.
             models.Index(fields=["contribution_year", "paid_at"], name="payment_year_paid_at_idx"),
+            # Duplicates awaiting refund; the other payments (nearly all) stay out of the index.
+            models.Index(
+                fields=["duplicate_of"],
+                condition=Q(duplicate_of__isnull=False),
+                name="payment_duplicate_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -449,7 +461,11 @@ class ProxyBatch(models.Model):
 
 class ProxyBatchItem(models.Model):
     batch = models.ForeignKey(
-        ProxyBatch, verbose_name="批次", on_delete=models.CASCADE, related_name="items"
+        ProxyBatch,
+        verbose_name="批次",
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,  # proxy_item_one_per_resident_in_batch leads with the batch
     )
     resident = models.ForeignKey(
         Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="proxy_items"

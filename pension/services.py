@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from pension.importers import CODE_COLUMN, RegionRow, read_regions
 from pension.imports import Rejection, refusal_reason
@@ -58,6 +59,30 @@ def audit_record_bulk(
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(entries)
+
+
+def audit_record_select(
+    *,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    select_sql: str,
+    params: Sequence[Any] = (),
+    note: str = "",
+) -> int:
+    """One entry per row of `select_sql`, in one INSERT ... SELECT that never passes through
+    Python: the query yields `target_id`, `region_code` and `changes` (JSON text) columns."""
+    from pension.staging import as_json, execute
+
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    return execute(
+        f"INSERT INTO {table}"  # noqa: S608
+        " (at, actor_id, action, target_type, target_id, region_code, changes, note)"
+        f" SELECT %s, %s, %s, %s, c.target_id, c.region_code, {as_json('c.changes')}, %s"
+        f" FROM ({select_sql}) c",
+        [timezone.now(), actor.pk if actor is not None and actor.pk else None, action,
+         target_type, note, *params],
+    )  # fmt: skip
 
 
 @dataclass

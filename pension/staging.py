@@ -153,17 +153,21 @@ def adapt(value: Any) -> Any:
 
 
 def tune_for_bulk_work() -> None:
-    """Planner settings for a comparison, for the current transaction only.
+    """Planner settings for set-based bulk work, for the current transaction only.
 
     A comparison joins a million staged rows with a million residents: with PostgreSQL's
     default 4 MB per sort or hash that spills to disk. Then it changes a few per cent of the
     residents by primary key, which the default random_page_cost (set for spinning disks)
-    prices as dearer than reading the whole table; 1.1 is the usual figure for SSDs.
+    prices as dearer than reading the whole table; 1.1 is the usual figure for SSDs. And no
+    JIT compilation: PostgreSQL starts it for any statement its planner prices high, and on
+    these statements of a few hundred milliseconds compiling costs more than it saves (half of
+    the proxy batch's selection of 100,000 residents, bench/collection.py).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
+            cursor.execute("SET LOCAL jit = off")
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> int:

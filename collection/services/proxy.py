@@ -35,7 +35,7 @@ from enrollment.models import Resident, SpecialGroupMembership
 from pension import staging
 from pension.models import Region, User
 from pension.money import ZERO
-from pension.services import audit_record, audit_record_bulk
+from pension.services import audit_record, audit_record_select
 
 # Residents a proxy payment can be made for: enrolled, or eligible and enrolled by the payment.
 # Under 16, receiving a pension, sealed, deceased, cancelled or excluded residents are not.
@@ -164,6 +164,7 @@ def proxy_batch_generate(
     schedule = _schedule(county, year)
     result = ProxyBatchResult(dry_run=dry_run)
     with transaction.atomic():
+        staging.tune_for_bulk_work()
         # One generation per county at a time: the next one waits and then sees these items.
         Region.objects.select_for_update().filter(pk=county.pk).first()
         batch = (
@@ -324,14 +325,15 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
     """
     _check_county_user(actor, batch, "入账")
     with transaction.atomic():
+        staging.tune_for_bulk_work()
         locked = ProxyBatch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None or locked.status != ProxyBatch.Status.APPROVED:
             status = locked.get_status_display() if locked else "不存在"
             raise ProxyBatchRefused(f"批次状态为“{status}”，只有已审批的批次可以入账")
         now = timezone.now()
         result = ProxyPostResult(batch=locked)
-        result.payments = _insert_payments(batch=locked, actor=actor, now=now)
-        result.skipped = locked.items.count() - _link_payments(batch=locked)
+        result.payments = _post_payments(batch=locked, actor=actor, now=now)
+        result.skipped = locked.items.filter(payment__isnull=True).count()
         result.enrolled = _enrol(batch=locked, actor=actor, now=now)
         updated = ProxyBatch.objects.filter(pk=locked.pk, status=ProxyBatch.Status.APPROVED).update(
             status=ProxyBatch.Status.POSTED, posted_at=now
@@ -361,63 +363,77 @@ def _voucher_sql(item: str) -> str:
     return f"'{VOUCHER_PREFIX}' || {batch} || '-' || {resident}"
 
 
-def _insert_payments(*, batch: ProxyBatch, actor: User, now: datetime.datetime) -> int:
+def _post_payments(*, batch: ProxyBatch, actor: User, now: datetime.datetime) -> int:
+    """Create the batch's payments and point each item at its own; returns the payments made.
+
+    On PostgreSQL one statement: the INSERT's RETURNING feeds the items' UPDATE. SQLite (the
+    demo) has no INSERT inside WITH, so there the items find their payments by voucher.
+    """
     q = connection.ops.quote_name
     payment, item = q(Payment._meta.db_table), q(ProxyBatchItem._meta.db_table)
     counted = Payment.objects.counted().filter(
         contribution_year=batch.year, kind=Payment.Kind.PROXY
     )
     paid_sql, paid_params = counted.values("resident_id").query.sql_with_params()
-    return staging.execute(
+    insert = (
         f"INSERT INTO {payment} (resident_id, contribution_year, amount, subsidy, kind, channel,"  # noqa: S608
         " source, voucher_no, paid_at, recorded_by_id, recorded_at, note)"
         f" SELECT i.resident_id, %s, i.amount, %s, %s, %s, %s, {_voucher_sql('i')}, %s, %s, %s, %s"
         f" FROM {item} i WHERE i.batch_id = %s AND i.payment_id IS NULL"
         f" AND i.resident_id NOT IN ({paid_sql})"
-        " ON CONFLICT (source, voucher_no) DO NOTHING",
-        [
-            batch.year, ZERO, Payment.Kind.PROXY, Payment.Channel.GOVERNMENT,
-            Payment.Source.PROXY_BATCH, now, actor.pk, now, f"代缴批次 #{batch.pk}",
-            batch.pk, *paid_params,
-        ],
-    )  # fmt: skip
-
-
-def _link_payments(*, batch: ProxyBatch) -> int:
-    """Point each item at its payment, found by voucher; returns the items now linked."""
-    q = connection.ops.quote_name
-    payment, item = q(Payment._meta.db_table), q(ProxyBatchItem._meta.db_table)
+        " ON CONFLICT (source, voucher_no) DO NOTHING"
+    )
+    params = [
+        batch.year, ZERO, Payment.Kind.PROXY, Payment.Channel.GOVERNMENT,
+        Payment.Source.PROXY_BATCH, now, actor.pk, now, f"代缴批次 #{batch.pk}",
+        batch.pk, *paid_params,
+    ]  # fmt: skip
+    if connection.vendor == "postgresql":
+        # The items were written moments ago: without fresh statistics the planner takes the
+        # table for empty and would match each new payment by scanning all of it.
+        staging.execute(f"ANALYZE {item}")
+        return staging.execute(
+            f"WITH paid AS ({insert} RETURNING id, resident_id)"  # noqa: S608
+            f" UPDATE {item} SET payment_id = paid.id FROM paid"
+            f" WHERE {item}.batch_id = %s AND {item}.resident_id = paid.resident_id",
+            [*params, batch.pk],
+        )
+    created = staging.execute(insert, params)
     staging.execute(
         f"UPDATE {item} SET payment_id = (SELECT p.id FROM {payment} p"  # noqa: S608
         f" WHERE p.source = %s AND p.voucher_no = {_voucher_sql(item)})"
         f" WHERE batch_id = %s AND payment_id IS NULL",
         [Payment.Source.PROXY_BATCH, batch.pk],
     )
-    return batch.items.filter(payment__isnull=False).count()
+    return created
 
 
 def _enrol(*, batch: ProxyBatch, actor: User, now: datetime.datetime) -> int:
-    """Eligible residents whose proxy payment was just posted become enrolled."""
-    residents = Resident.objects.filter(
-        status=Resident.Status.ELIGIBLE,
-        pk__in=batch.items.filter(payment__isnull=False).values("resident_id"),
+    """Eligible residents whose proxy payment was just posted become enrolled; one audit row
+    each, written from the same selection before the update."""
+    q = connection.ops.quote_name
+    resident, item = q(Resident._meta.db_table), q(ProxyBatchItem._meta.db_table)
+    posted = (
+        f"{resident}.status = %s AND {resident}.id IN (SELECT i.resident_id FROM {item} i"  # noqa: S608
+        " WHERE i.batch_id = %s AND i.payment_id IS NOT NULL)"
     )
-    rows = list(residents.values_list("pk", "village_id"))
-    if not rows:
-        return 0
-    today = timezone.localdate(now)
+    params = [Resident.Status.ELIGIBLE, batch.pk]
     reason = f"{batch.year} 年度政府代缴入账（代缴批次 #{batch.pk}）"
-    residents.update(
-        status=Resident.Status.ENROLLED, status_date=today, status_reason=reason, updated_at=now
-    )
-    audit_record_bulk(
+    change = {"status": [Resident.Status.ELIGIBLE, Resident.Status.ENROLLED]}
+    audit_record_select(
         actor=actor,
         action="resident.status",
         target_type=Resident._meta.label_lower,
-        rows=(
-            (str(pk), village, {"status": [Resident.Status.ELIGIBLE, Resident.Status.ENROLLED]})
-            for pk, village in rows
+        select_sql=(
+            f"SELECT CAST({resident}.id AS varchar(20)) AS target_id,"  # noqa: S608
+            f" {resident}.village_id AS region_code, {staging.json_literal(change)} AS changes"
+            f" FROM {resident} WHERE {posted}"
         ),
+        params=params,
         note=reason,
     )
-    return len(rows)
+    return staging.execute(
+        f"UPDATE {resident} SET status = %s, status_date = %s, status_reason = %s,"  # noqa: S608
+        f" updated_at = %s WHERE {posted}",
+        [Resident.Status.ENROLLED, timezone.localdate(now), reason, now, *params],
+    )
