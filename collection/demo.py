@@ -386,6 +386,7 @@ def demo_seed(
         resident_ids = _write_residents(plan, year)
         _write_memberships(plan, resident_ids)
         _write_payments(plan, resident_ids)
+        _write_progress(year, counties={row[0][:6] for row in plan.regions})
         _write_users()
         county = Region.objects.get(code="530927")
         audit_record(
@@ -408,6 +409,22 @@ def demo_seed(
 
 
 BATCH = 5000
+
+
+def _write_progress(year: int, counties: set[str]) -> None:
+    """Month-end progress rows of every seeded county, as the nightly task would have left
+    them, so that the demo's progress pages and their charts have a year to show."""
+    from collection.services.progress import progress_rebuild
+
+    month_ends = [
+        datetime.date(year, month % 12 + 1, 1) - datetime.timedelta(days=1)
+        if month < 12
+        else datetime.date(year, 12, 31)
+        for month in range(1, 13)
+    ]
+    for county in Region.objects.filter(level=Region.Level.COUNTY, code__in=counties):
+        for day in month_ends:
+            progress_rebuild(county=county, year=year, day=day)
 
 
 def _chunks(rows: list, size: int = BATCH) -> Iterator[list]:

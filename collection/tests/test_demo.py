@@ -1,11 +1,12 @@
 import datetime
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.urls import reverse
 
 from collection.demo import DEMO_PASSWORD, build_plan, demo_regions, demo_seed
-from collection.models import ContributionSchedule, Payment
+from collection.models import ContributionSchedule, Payment, VillageProgress
 from enrollment.models import Resident, SpecialGroupMembership
 from pension import idnumber
 from pension.models import Region, User
@@ -118,3 +119,16 @@ def test_seeding_again_adds_nothing(seeded):
     again = demo_seed(residents=500, seed=99)
     assert not again.created
     assert snapshot() == before
+
+
+def test_the_demo_leaves_month_end_progress_that_matches_the_payments(seeded):
+    cangyuan = VillageProgress.objects.in_region("530927").filter(year=2023)
+    assert set(cangyuan.values_list("day", flat=True)) == {
+        datetime.date(2023, month, 1) + relativedelta(months=1, days=-1) for month in range(1, 13)
+    }
+    year_end = cangyuan.filter(day=datetime.date(2023, 12, 31))
+    paying = (
+        Payment.objects.counted().in_region("530927").for_year(2023)
+        .filter(kind__in=["personal", "proxy"]).values("resident_id").distinct().count()
+    )  # fmt: skip
+    assert sum(year_end.values_list("paid", flat=True)) == paying > 0
