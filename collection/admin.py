@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from collection.models import ContributionSchedule, Milestone, Payment, Target, Tier
 from collection.services import TierSpec, schedule_validate_tiers
-from pension.admin import RegionScopedAdminMixin
+from pension.admin import ReadOnlyAdminMixin, RegionScopedAdminMixin
 
 
 class TierFormSet(forms.BaseInlineFormSet):
@@ -92,7 +92,7 @@ class ContributionScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """Payments are read here; they are recorded and reversed only through the services."""
 
     list_display = [
@@ -110,18 +110,9 @@ class PaymentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["resident"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Target)
-class TargetAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class TargetAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """Targets are read here; they are set on the targets page or imported from a sheet, where
     the role checks and the audit trail apply (collection.services.progress)."""
 
@@ -129,12 +120,3 @@ class TargetAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["year", "region__level"]
     search_fields = ["=region__code", "region__name"]
     list_select_related = ["region", "set_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

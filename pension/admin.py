@@ -21,6 +21,20 @@ class RegionScopedAdminMixin:
         return super().get_queryset(request).visible_to(request.user)
 
 
+class ReadOnlyAdminMixin:
+    """Records written only by the services, where the rules and the audit trail apply: the
+    admin shows them and changes nothing."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 admin.site.site_header = "城乡居民基本养老保险参保征缴系统"
 admin.site.site_title = "参保征缴系统配置"
 admin.site.index_title = "系统配置"
@@ -134,19 +148,10 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """The audit trail is evidence: it can be read here, never changed."""
 
     list_display = ["at", "actor", "action", "target_type", "target_id", "region_code"]
     list_filter = ["action", "target_type"]
     search_fields = ["target_id", "region_code", "actor__username"]
     list_select_related = ["actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,7 +6,8 @@ if more than half fail, or the user asked for all-or-nothing, nothing is written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 
@@ -30,6 +31,28 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+
+
+@dataclass
+class UpsertResult:
+    """What an import that adds new rows and updates existing ones found and did (regions,
+    targets); `as_dict` is the `--json` shape of its command."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    applied: bool = False
+    refused_reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
 
 
 def refusal_reason(*, rows: int, rejected: int, strict: bool = False) -> str:

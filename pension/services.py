@@ -10,7 +10,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from pension.importers import CODE_COLUMN, RegionRow, read_regions
-from pension.imports import Rejection, refusal_reason
+from pension.imports import Rejection, UpsertResult, refusal_reason
 from pension.models import AuditEntry, Region, User
 
 
@@ -86,25 +86,10 @@ def audit_record_select(
 
 
 @dataclass
-class RegionImportResult:
+class RegionImportResult(UpsertResult):
     """What a regions import did, or would do on a dry run; `as_dict` is the `--json` shape."""
 
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    applied: bool = False
     dry_run: bool = False
-    refused_reason: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "rejected": [r.as_dict() for r in self.rejected],
-        }
 
 
 @dataclass

@@ -14,9 +14,8 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, Max, Sum, When
@@ -28,7 +27,7 @@ from collection.services.schedules import schedule_for
 from enrollment.importers import place_key
 from enrollment.models import Resident
 from pension import staging
-from pension.imports import FILE_MAX_BYTES, Rejection
+from pension.imports import FILE_MAX_BYTES, Rejection, UpsertResult
 from pension.models import Region, User
 from pension.money import ZERO
 from pension.services import audit_record, audit_record_bulk
@@ -275,25 +274,8 @@ _TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "农场", "乡", "镇")
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
 
 
-@dataclass
-class TargetImportResult:
+class TargetImportResult(UpsertResult):
     """What a target import found and did; `as_dict` is the `--json` shape of the command."""
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    applied: bool = False
-    refused_reason: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "rejected": [r.as_dict() for r in self.rejected],
-        }
 
 
 def _township_key(name: str) -> str:

@@ -4,9 +4,9 @@ The entries are rows of django-celery-beat, so the county can change their times
 them off in the admin; this migration never overwrites an entry that already exists.
 """
 
-import json
-
 from django.db import migrations
+
+from pension.periodic import install_periodic_tasks, remove_periodic_tasks
 
 ENTRIES = [
     {
@@ -25,31 +25,11 @@ ENTRIES = [
 
 
 def forward(apps, schema_editor):
-    Crontab = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for entry in ENTRIES:
-        if PeriodicTask.objects.filter(name=entry["name"]).exists():
-            continue
-        crontab, _ = Crontab.objects.get_or_create(
-            minute=entry["cron"]["minute"],
-            hour=entry["cron"]["hour"],
-            day_of_month=entry["cron"]["day_of_month"],
-            month_of_year="*",
-            day_of_week="*",
-            timezone="Asia/Shanghai",
-        )
-        PeriodicTask.objects.create(
-            name=entry["name"],
-            task=entry["task"],
-            crontab=crontab,
-            args=json.dumps([]),
-            description=entry["description"],
-        )
+    install_periodic_tasks(apps, ENTRIES)
 
 
 def backward(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[e["name"] for e in ENTRIES]).delete()
+    remove_periodic_tasks(apps, ENTRIES)
 
 
 class Migration(migrations.Migration):
