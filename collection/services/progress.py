@@ -462,6 +462,17 @@ def _end_of(day: datetime.date) -> datetime.datetime:
     )
 
 
+def progress_recount_refusal(*, actor: User | None, county: Region) -> str:
+    """Why `actor` may not rebuild the county's progress, or "" (None: the nightly task)."""
+    if county.level != Region.Level.COUNTY:
+        return f"征缴进度按县统计：{county.name}（{county.code}）不是县级区划"
+    if actor is None or actor.is_superuser:
+        return ""
+    if actor.role != User.Role.COUNTY or not actor.can_see_region(county.code):
+        return f"只有{county.name}的县级经办人员可以重新统计征缴进度"
+    return ""
+
+
 def progress_rebuild(
     *, county: Region, year: int, day: datetime.date, actor: User | None = None
 ) -> int:
@@ -473,14 +484,9 @@ def progress_rebuild(
     personal or proxy payment for the year paid on or before the day. Running it again for the
     same day rewrites the same rows.
     """
-    if county.level != Region.Level.COUNTY:
-        raise ProgressRefused(f"征缴进度按县统计：{county.name}（{county.code}）不是县级区划")
-    if (
-        actor is not None
-        and not actor.is_superuser
-        and (actor.role != User.Role.COUNTY or not actor.can_see_region(county.code))
-    ):
-        raise ProgressRefused(f"只有{county.name}的县级经办人员可以重新统计征缴进度")
+    refusal = progress_recount_refusal(actor=actor, county=county)
+    if refusal:
+        raise ProgressRefused(refusal)
     enrolled = (
         Resident.objects.in_region(county.code)
         .filter(status=Resident.Status.ENROLLED)

@@ -269,8 +269,17 @@ def _refresh_counts(batch: ProxyBatch, result: ProxyBatchResult) -> None:
 # --- approve -------------------------------------------------------------------------------
 
 
+def proxy_batch_may_act(*, actor: User | None, batch: ProxyBatch) -> bool:
+    """Approving and posting are for the batch county's own county users."""
+    return (
+        actor is not None
+        and actor.role == User.Role.COUNTY
+        and actor.can_see_region(batch.county_id)
+    )
+
+
 def _check_county_user(actor: User, batch: ProxyBatch, doing: str) -> None:
-    if actor is None or actor.role != User.Role.COUNTY or not actor.can_see_region(batch.county_id):
+    if not proxy_batch_may_act(actor=actor, batch=batch):
         raise ProxyBatchRefused(f"只有本县县级经办人员可以{doing}代缴批次")
 
 

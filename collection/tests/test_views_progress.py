@@ -375,3 +375,14 @@ def test_a_sheet_without_the_count_column_is_refused_with_the_readers_reason(
 
     assert "缺少必需的列：任务数" in response.content.decode()
     assert not Target.objects.exists()
+
+
+def test_the_recount_button_shows_for_county_staff_on_their_county_only(
+    client, county_user, township_user, county, township
+):
+    client.force_login(county_user)
+    assert "立即重新统计" in client.get(url("progress", county)).content.decode()
+    assert "立即重新统计" not in client.get(url("progress", township)).content.decode()
+    client.force_login(make_user("cangyuan_audit", User.Role.AUDITOR, county))
+    page = client.get(url("progress", county))
+    assert page.status_code == 200 and "立即重新统计" not in page.content.decode()

@@ -120,3 +120,12 @@ def test_the_receipt_sheet_has_one_sheet_per_village_with_masked_ids_and_voucher
         "糯良村", "3组", "岩块", item.resident.masked_id, "低保对象", 100, item.payment.voucher_no,
     )  # fmt: skip
     assert rows[-1][0] == "合计"
+
+
+def test_only_the_countys_own_county_staff_see_the_approve_button(client, approver, county, batch):
+    auditor = make_user("cangyuan_audit", User.Role.AUDITOR, county)
+    client.force_login(approver)
+    assert "审批通过" in client.get(url("proxy_batch_detail", batch)).content.decode()
+    client.force_login(auditor)
+    page = client.get(url("proxy_batch_detail", batch))
+    assert page.status_code == 200 and "审批通过" not in page.content.decode()

@@ -27,6 +27,7 @@ from collection.services.progress import (
     TargetRefused,
     progress_default_day,
     progress_rebuild,
+    progress_recount_refusal,
     progress_report,
     target_lines,
     target_refusal,
@@ -35,7 +36,7 @@ from collection.services.progress import (
 )
 from pension.http import XLSX
 from pension.imports import UPLOAD_MAX_BYTES
-from pension.models import Region, User
+from pension.models import Region
 from pension.spreadsheets import SpreadsheetError
 from pension.views import RegionScopedMixin
 
@@ -93,12 +94,6 @@ def _query(year: int, day: datetime.date | None = None) -> str:
     return "?" + urlencode(values)
 
 
-def _can_recount(user: User, region: Region) -> bool:
-    return region.level == Region.Level.COUNTY and (
-        user.is_superuser or user.role == User.Role.COUNTY
-    )
-
-
 class ProgressHomeView(ProgressRegionsMixin, TemplateView):
     """The navigation entry: the user's county, or their township."""
 
@@ -134,7 +129,7 @@ class ProgressView(ProgressRegionsMixin, TemplateView):
             report=report,
             query=_query(year, day),
             year_query=_query(year),
-            can_recount=_can_recount(user, region),
+            can_recount=not progress_recount_refusal(actor=user, county=region),
             nav_active="progress",
         )
         return context

@@ -15,7 +15,12 @@ from django.views.generic import DetailView, ListView
 
 from collection.exporters.proxy import write_proxy_receipts
 from collection.models import ProxyBatch
-from collection.services.proxy import ProxyBatchRefused, proxy_batch_approve, proxy_batch_post
+from collection.services.proxy import (
+    ProxyBatchRefused,
+    proxy_batch_approve,
+    proxy_batch_may_act,
+    proxy_batch_post,
+)
 from pension.http import XLSX
 from pension.models import Region, User
 from pension.views import RegionScopedMixin
@@ -57,7 +62,7 @@ class ProxyBatchDetailView(ProxyBatchMixin, DetailView):
         context.update(
             page_obj=page,
             items=page.object_list,
-            can_act=user.role == User.Role.COUNTY,
+            can_act=proxy_batch_may_act(actor=user, batch=self.object),
         )
         return context
 
