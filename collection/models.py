@@ -585,6 +585,15 @@ class CashReceipt(models.Model):
         on_delete=models.PROTECT,
         related_name="receipts",
     )
+    payment = models.OneToOneField(
+        Payment,
+        verbose_name="入账记录",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cash_receipt",
+        help_text="缴销后税务记录到达、入账时关联的缴费记录。",
+    )
     recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     objects = CashReceiptQuerySet.as_manager()

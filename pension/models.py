@@ -265,6 +265,14 @@ class AuditEntry(models.Model):
         "cash_limit.breach": "现金超出双限",
         "target.set": "设定参保任务数",
         "notice.generate": "生成公示",
+        "cash_receipt.post": "现金代收入账",
+        "api_key.create": "创建接口密钥",
+        "api_key.revoke": "吊销接口密钥",
+        "synced_record.hold": "税务同步记录挂起",
+        "synced_record.post": "税务同步记录入账",
+        "statement.import": "导入对账单",
+        "reconciliation.run": "月度对账",
+        "discrepancy.resolve": "处理对账差异",
     }
 
     def __str__(self) -> str:

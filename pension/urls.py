@@ -7,6 +7,8 @@ from pension import views
 urlpatterns = [
     path("", include("enrollment.urls")),
     path("collection/", include("collection.urls")),
+    path("reconciliation/", include("reconciliation.urls")),
+    path("api/", include("reconciliation.api.urls")),
     path("jobs/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_job"),
     path(
         "jobs/<int:pk>/rejections.xlsx",

@@ -13,13 +13,13 @@ the tax bureau's record of the money arrives as a `Payment` (see `agent_receipts
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -220,10 +220,71 @@ def remittance_record(
                     "receipts": [row.receipt_no for row in rows],
                 },
             )
+            # The tax record of this cash may have arrived before the remittance was entered.
+            cash_receipts_post(receipt_ids=ids, actor=recorded_by or agent)
     except IntegrityError:
         existing = Remittance.objects.get(bank_voucher=bank_voucher)
         return _same_remittance(existing, agent, value, ids), False
     return remittance, True
+
+
+def cash_receipts_post(
+    *,
+    payment_ids: Sequence[int] = (),
+    receipt_ids: Sequence[int] = (),
+    actor: User | None = None,
+) -> int:
+    """Remitted cash becomes a payment when the tax bureau's record of it arrives: each
+    remitted, unposted receipt is linked to a tax-synced payment of the same resident, year and
+    amount that no receipt holds yet, earliest with earliest. Called with the new payments (a
+    sync) or with the receipts just remitted; four statements whatever their number. Returns
+    how many receipts were posted."""
+    receipts = CashReceipt.objects.filter(remittance__isnull=False, payment__isnull=True)
+    payments = Payment.objects.filter(
+        source=Payment.Source.TAX_SYNC,
+        reverses__isnull=True,
+        kind__in=[Payment.Kind.PERSONAL, Payment.Kind.BACK],
+        cash_receipt__isnull=True,
+    )
+    if payment_ids:
+        payments = payments.filter(pk__in=list(payment_ids))
+        receipts = receipts.filter(resident_id__in=payments.values("resident_id"))
+    elif receipt_ids:
+        receipts = receipts.filter(pk__in=list(receipt_ids))
+        payments = payments.filter(resident_id__in=receipts.values("resident_id"))
+    else:
+        return 0
+    waiting: dict[tuple[int, int, Decimal], list[int]] = {}
+    for pk, resident_id, year, amount in payments.order_by("paid_at", "pk").values_list(
+        "pk", "resident_id", "contribution_year", "amount"
+    ):
+        waiting.setdefault((resident_id, year, amount), []).append(pk)
+    if not waiting:
+        return 0
+    posted: list[CashReceipt] = []
+    for receipt in receipts.select_related("resident").order_by("collected_on", "pk"):
+        queue = waiting.get((receipt.resident_id, receipt.contribution_year, receipt.amount))
+        if queue:
+            receipt.payment_id = queue.pop(0)
+            posted.append(receipt)
+    if not posted:
+        return 0
+    CashReceipt.objects.bulk_update(posted, ["payment"])
+    audit_record_bulk(
+        actor=actor,
+        action="cash_receipt.post",
+        target_type=CashReceipt._meta.label_lower,
+        rows=(
+            (
+                str(r.pk),
+                r.resident.village_id,
+                {"receipt_no": r.receipt_no, "payment": r.payment_id},
+            )
+            for r in posted
+        ),
+        note="税务记录到达，现金代收入账",
+    )
+    return len(posted)
 
 
 def _check_receipts(
@@ -523,18 +584,12 @@ def agents_cash_overview(*, agents: QuerySet[User], day: datetime.date) -> list[
 
 
 def agent_receipts(*, agent: User, limit: int) -> QuerySet[CashReceipt]:
-    """The agent's latest receipts, each with `paid`: a counted payment of the same resident,
-    year and amount is on file, i.e. the tax bureau's record has arrived. Until then a receipt,
-    even a remitted one, is cash collected, not a payment."""
-    paid = Payment.objects.counted().filter(
-        resident_id=OuterRef("resident_id"),
-        contribution_year=OuterRef("contribution_year"),
-        amount=OuterRef("amount"),
-    )
+    """The agent's latest receipts; `payment` is set once the tax bureau's record of the
+    remitted cash has arrived (`cash_receipts_post`). Until then a receipt, even a remitted one,
+    is cash collected, not a payment."""
     return (
         CashReceipt.objects.filter(agent=agent)
-        .annotate(paid=Exists(paid))
-        .select_related("resident", "remittance")
+        .select_related("resident", "remittance", "payment")
         .order_by("-collected_on", "-pk")[:limit]
     )
 

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from collection.models import Payment
+from collection.models import ContributionSchedule, Payment
 from collection.services.schedules import (
     TierRefused,
     resident_qualifies_for_proxy,
+    residents_qualifying_for_proxy,
     schedule_for,
+    tier_check,
     tier_for,
 )
 from enrollment.models import BENEFIT_AGE, ENROLMENT_AGE, Resident
+from enrollment.services.residents import residents_enrol
 from pension.idnumber import age_on
 from pension.models import User
 from pension.money import InvalidAmount, parse_amount
-from pension.services import audit_record
+from pension.services import audit_record, audit_record_bulk
 
 
 class PaymentRejected(Exception):
@@ -99,6 +105,7 @@ def payment_record(
                 },
                 note="重复缴费，待退费" if duplicate_of else "",
             )
+            _payments_settle([payment], recorded_by=recorded_by)
     except IntegrityError:
         # Another request stored the same voucher between our look-up and our insert.
         existing = Payment.objects.get(source=source, voucher_no=voucher_no)
@@ -142,6 +149,7 @@ def _check_rules(
     *, resident: Resident, year: int, amount: Decimal, kind: str, on: datetime.date
 ) -> Decimal:
     """Tier, proxy and back-payment rules (DESIGN §6 rules 2, 3, 5); returns the subsidy."""
+    _check_status(resident)
     if kind == Payment.Kind.BACK:
         _check_back_payment(resident=resident, year=year, on=on)
     if kind == Payment.Kind.PROXY:
@@ -215,3 +223,309 @@ def payment_reverse(
     except IntegrityError:
         raise PaymentRejected(f"凭证号 {payment.voucher_no} 的缴费已被冲正") from None
     return reversal
+
+
+# --- many payments at once (the tax bureau's sync, statement postings) ---------------------
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    """One payment asked of `payments_record_bulk`; the resident is already resolved."""
+
+    resident_id: int
+    contribution_year: int
+    amount: Decimal
+    kind: str  # Payment.Kind.PERSONAL or Payment.Kind.BACK
+    channel: str
+    voucher_no: str
+    paid_at: datetime.datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What became of one intent: a payment (new, or the same voucher already on file), or a
+    refusal with its reason in Chinese and a code (`not_a_tier`, `refused`)."""
+
+    payment_id: int | None = None
+    created: bool = False
+    refusal: str = ""
+    refusal_code: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+
+def payments_record_bulk(
+    *,
+    intents: Sequence[PaymentIntent],
+    source: str,
+    recorded_by: User | None = None,
+) -> list[PaymentOutcome]:
+    """`payment_record` for many payments in a fixed number of statements, whatever their
+    number; one outcome per intent, in order. Same rules (status, tiers, back payments,
+    duplicates of a year), same idempotency by (source, voucher). Eligible residents who pay are
+    enrolled; remitted cash receipts the payments settle are linked to them.
+
+    Runs in the caller's transaction (it opens one if there is none) and locks the residents
+    concerned, in id order, so that two concurrent batches cannot both record "the first"
+    personal payment of a year, and the second of two identical batches finds the first's rows.
+    """
+    if not intents:
+        return []
+    with transaction.atomic():
+        residents = {
+            r.pk: r
+            for r in Resident.objects.select_for_update()
+            .filter(pk__in={i.resident_id for i in intents})
+            .order_by("pk")
+        }
+        batch = _Batch.load(intents=intents, residents=residents, source=source)
+        outcomes: list[PaymentOutcome | None] = [None] * len(intents)
+        new: dict[int, Payment] = {}  # intent index -> payment to create
+        for index, intent in enumerate(intents):
+            outcomes[index] = batch.check(index, intent, new)
+        _insert_in_order(new, batch)
+        for index, payment in new.items():
+            outcomes[index] = PaymentOutcome(payment_id=payment.pk, created=True)
+        for index, first in batch.same_voucher_in_batch.items():
+            outcomes[index] = PaymentOutcome(payment_id=new[first].pk, created=False)
+        created = list(new.values())
+        if created:
+            _after_payments(created, residents=residents, recorded_by=recorded_by)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+class _Batch:
+    """What the rules need to know about a batch's residents, loaded in a few queries."""
+
+    def __init__(self) -> None:
+        self.residents: dict[int, Resident] = {}
+        self.source = ""
+        self.existing: dict[str, Payment] = {}
+        self.schedules: dict[tuple[str, int], ContributionSchedule] = {}
+        self.qualifying: dict[tuple[str, int], set[int]] = {}
+        self.first_personal: dict[tuple[int, int], int] = {}
+        self.vouchers: dict[str, int] = {}
+        self.same_voucher_in_batch: dict[int, int] = {}
+        self.pending_first: dict[tuple[int, int], int] = {}
+
+    @classmethod
+    def load(
+        cls, *, intents: Sequence[PaymentIntent], residents: dict[int, Resident], source: str
+    ) -> _Batch:
+        batch = cls()
+        batch.residents = residents
+        batch.source = source
+        vouchers = {intent.voucher_no.strip() for intent in intents}
+        batch.existing = {
+            p.voucher_no: p for p in Payment.objects.filter(source=source, voucher_no__in=vouchers)
+        }
+        keys = {
+            (residents[i.resident_id].village_id[:2], i.contribution_year)
+            for i in intents
+            if i.resident_id in residents
+        }
+        condition = Q()
+        for province, year in keys:
+            condition |= Q(province_id=province, year=year)
+        if keys:
+            for schedule in ContributionSchedule.objects.filter(condition).prefetch_related(
+                "tiers"
+            ):
+                batch.schedules[(schedule.province_id, schedule.year)] = schedule
+        for key, schedule in batch.schedules.items():
+            if any(t.government_only for t in schedule.tiers.all()):
+                batch.qualifying[key] = residents_qualifying_for_proxy(
+                    resident_ids=[r.pk for r in residents.values() if r.village_id[:2] == key[0]],
+                    schedule=schedule,
+                )
+        years = {i.contribution_year for i in intents}
+        for resident_id, year, pk in (
+            Payment.objects.counted()
+            .filter(
+                resident_id__in=list(residents),
+                contribution_year__in=years,
+                kind=Payment.Kind.PERSONAL,
+            )
+            .order_by("-paid_at", "-id")
+            .values_list("resident_id", "contribution_year", "pk")
+        ):
+            batch.first_personal[(resident_id, year)] = pk  # the earliest is written last
+        return batch
+
+    def check(
+        self, index: int, intent: PaymentIntent, new: dict[int, Payment]
+    ) -> PaymentOutcome | None:
+        """The outcome of a refused or already-recorded intent, or None once `intent` is
+        added to `new`."""
+        voucher_no = intent.voucher_no.strip()
+        if not voucher_no:
+            return _refused("凭证号不能为空")
+        existing = self.existing.get(voucher_no)
+        if existing is not None:
+            if (existing.resident_id, existing.contribution_year, existing.amount) != (
+                intent.resident_id,
+                intent.contribution_year,
+                intent.amount,
+            ):
+                return _refused(f"凭证号 {voucher_no} 已登记为另一笔缴费，内容不一致")
+            return PaymentOutcome(payment_id=existing.pk, created=False)
+        if voucher_no in self.vouchers:
+            first = _same_content(new[self.vouchers[voucher_no]], intent)
+            if not first:
+                return _refused(f"凭证号 {voucher_no} 在本批中重复，内容不一致")
+            self.same_voucher_in_batch[index] = self.vouchers[voucher_no]
+            return None
+        resident = self.residents.get(intent.resident_id)
+        if resident is None:
+            return _refused("参保人不存在")
+        if intent.kind not in (Payment.Kind.PERSONAL, Payment.Kind.BACK):
+            return _refused("政府代缴由代缴批次入账，不能在此登记")
+        try:
+            value = parse_amount(intent.amount)
+            subsidy = self._subsidy(resident, intent, value)
+        except InvalidAmount as exc:
+            return _refused(str(exc))
+        except PaymentRejected as exc:
+            return _refused(str(exc))
+        except TierRefused as exc:
+            return PaymentOutcome(refusal=str(exc), refusal_code="not_a_tier")
+        payment = Payment(
+            resident_id=resident.pk,
+            contribution_year=intent.contribution_year,
+            amount=value,
+            subsidy=subsidy,
+            kind=intent.kind,
+            channel=intent.channel,
+            source=self.source,
+            voucher_no=voucher_no,
+            paid_at=intent.paid_at,
+            note=intent.note,
+        )
+        if intent.kind == Payment.Kind.PERSONAL:
+            key = (resident.pk, intent.contribution_year)
+            first_id = self.first_personal.get(key)
+            if first_id is not None:
+                payment.duplicate_of_id = first_id
+                payment.subsidy = Decimal("0.00")
+            elif key in self.pending_first:
+                # The year's first personal payment is in this batch too: whichever was paid
+                # earlier is the payment, the other the duplicate (DESIGN §6 rule 4).
+                other_index = self.pending_first[key]
+                other = new[other_index]
+                if (payment.paid_at, index) < (other.paid_at, other_index):
+                    self.pending_first[key] = index
+                    other.duplicate_of = payment
+                    other.subsidy = Decimal("0.00")
+                    for later in new.values():
+                        if later.duplicate_of is other:
+                            later.duplicate_of = payment
+                else:
+                    payment.duplicate_of = other
+                    payment.subsidy = Decimal("0.00")
+            else:
+                self.pending_first[key] = index
+        self.vouchers[voucher_no] = index
+        new[index] = payment
+        return None
+
+    def _subsidy(self, resident: Resident, intent: PaymentIntent, amount: Decimal) -> Decimal:
+        on = timezone.localtime(intent.paid_at).date()
+        _check_status(resident)
+        if intent.kind == Payment.Kind.BACK:
+            _check_back_payment(resident=resident, year=intent.contribution_year, on=on)
+        key = (resident.village_id[:2], intent.contribution_year)
+        tier = tier_check(
+            schedule=self.schedules.get(key),
+            year=intent.contribution_year,
+            amount=amount,
+            qualifies=lambda: resident.pk in self.qualifying.get(key, set()),
+        )
+        return Decimal("0.00") if intent.kind == Payment.Kind.BACK else tier.subsidy
+
+
+def _same_content(payment: Payment, intent: PaymentIntent) -> bool:
+    return (payment.resident_id, payment.contribution_year, payment.amount) == (
+        intent.resident_id,
+        intent.contribution_year,
+        intent.amount,
+    )
+
+
+def _refused(reason: str) -> PaymentOutcome:
+    return PaymentOutcome(refusal=reason, refusal_code="refused")
+
+
+def _insert_in_order(new: dict[int, Payment], batch: _Batch) -> None:
+    """Counted payments first, then the duplicates that point at them (their ids are needed)."""
+    first = [p for p in new.values() if p.duplicate_of is None]
+    second = [p for p in new.values() if p.duplicate_of is not None]
+    Payment.objects.bulk_create(first)
+    for payment in second:
+        payment.duplicate_of_id = payment.duplicate_of.pk
+    Payment.objects.bulk_create(second)
+
+
+def _after_payments(
+    created: list[Payment], *, residents: dict[int, Resident], recorded_by: User | None
+) -> None:
+    """What every new payment brings: its audit row, the payer's enrolment, cash receipts."""
+    vouchers = {p.pk: p.voucher_no for p in created}
+    audit_record_bulk(
+        actor=recorded_by,
+        action="payment.record",
+        target_type=Payment._meta.label_lower,
+        rows=(
+            (
+                str(p.pk),
+                residents[p.resident_id].village_id,
+                {
+                    "resident": residents[p.resident_id].id_number,
+                    "year": p.contribution_year,
+                    "amount": str(p.amount),
+                    "kind": p.kind,
+                    "voucher_no": p.voucher_no,
+                    **(
+                        {"duplicate_of": vouchers.get(p.duplicate_of_id, str(p.duplicate_of_id))}
+                        if p.duplicate_of_id
+                        else {}
+                    ),
+                },
+            )
+            for p in created
+        ),
+    )
+    _payments_settle(created, recorded_by=recorded_by)
+
+
+def _payments_settle(payments: Sequence[Payment], *, recorded_by: User | None) -> None:
+    """A payer who was eligible is now enrolled; a tax record settles the agent's cash."""
+    residents_enrol(
+        resident_ids={p.resident_id for p in payments if p.duplicate_of_id is None},
+        actor=recorded_by,
+        reason="缴费参保",
+    )
+    tax_records = [p.pk for p in payments if p.source == Payment.Source.TAX_SYNC]
+    if tax_records:
+        from collection.services.agents import cash_receipts_post
+
+        cash_receipts_post(payment_ids=tax_records, actor=recorded_by)
+
+
+def _check_status(resident: Resident) -> None:
+    """Who may not pay at all: the dead, the cancelled, those covered elsewhere, and those
+    already drawing the pension (their money is a case for refund, not income)."""
+    if resident.status in REFUSED_STATUSES:
+        raise PaymentRejected(
+            f"{resident.name} 当前状态为“{resident.get_status_display()}”，不能缴费"
+        )
+
+
+REFUSED_STATUSES = (
+    Resident.Status.DECEASED,
+    Resident.Status.CANCELLED,
+    Resident.Status.EXCLUDED,
+    Resident.Status.RECEIVING,
+)

@@ -4,7 +4,7 @@ whether a resident qualifies for the government's proxy payment under it."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
@@ -92,17 +92,33 @@ def tier_for(
     Every interface that takes money (counter, agents' cash, imports) checks through here.
     """
     schedule = schedule_for(province_code=resident.village_id[:2], year=year)
+    tier = tier_check(
+        schedule=schedule,
+        year=year,
+        amount=amount,
+        qualifies=lambda: resident_qualifies_for_proxy(resident=resident, schedule=schedule),
+    )
+    return schedule, tier
+
+
+def tier_check(
+    *,
+    schedule: ContributionSchedule | None,
+    year: int,
+    amount: Decimal,
+    qualifies: Callable[[], bool],
+) -> Tier:
+    """The rule of `tier_for` on a schedule already loaded with its tiers, for callers that
+    check many payments at once; `qualifies` is asked only for a government-only tier."""
     if schedule is None:
         raise TierRefused(f"{year} 年度尚未配置该省的缴费方案")
     tier = next((t for t in schedule.tiers.all() if t.amount == amount), None)
     if tier is None:
         listed = "、".join(f"{t.amount:.0f}" for t in schedule.tiers.all())
         raise TierRefused(f"{amount} 元不是 {year} 年度的缴费档次（可选：{listed}）")
-    if tier.government_only and not resident_qualifies_for_proxy(
-        resident=resident, schedule=schedule
-    ):
+    if tier.government_only and not qualifies():
         raise TierRefused(f"{amount:.0f} 元档次仅限政府代缴对象选择")
-    return schedule, tier
+    return tier
 
 
 def tiers_open_to(*, resident: Resident, year: int) -> list[Tier]:
@@ -112,3 +128,19 @@ def tiers_open_to(*, resident: Resident, year: int) -> list[Tier]:
         return []
     qualifies = resident_qualifies_for_proxy(resident=resident, schedule=schedule)
     return [t for t in schedule.tiers.all() if qualifies or not t.government_only]
+
+
+def residents_qualifying_for_proxy(
+    *, resident_ids: Iterable[int], schedule: ContributionSchedule
+) -> set[int]:
+    """`resident_qualifies_for_proxy` for many residents in one query."""
+    year_end = datetime.date(schedule.year, 12, 31)
+    return set(
+        SpecialGroupMembership.objects.filter(
+            resident_id__in=list(resident_ids),
+            category__in=schedule.qualifying_categories or [],
+        )
+        .backed_in_year(schedule.year)
+        .filter(valid_from__lte=year_end)
+        .values_list("resident_id", flat=True)
+    )

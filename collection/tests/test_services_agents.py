@@ -440,11 +440,65 @@ def test_a_remitted_receipt_is_collected_not_paid_until_the_tax_record_arrives(a
         receipts=[receipt], recorded_by=agent,
     )  # fmt: skip
     assert not Payment.objects.exists()
-    assert [r.paid for r in agent_receipts(agent=agent, limit=10)] == [False]
+    assert [r.payment for r in agent_receipts(agent=agent, limit=10)] == [None]
 
-    payment_record(
+    payment, _ = payment_record(
         resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
         channel=Payment.Channel.AGENT_CASH, source=Payment.Source.TAX_SYNC, voucher_no="T-1",
     )  # fmt: skip
 
-    assert [r.paid for r in agent_receipts(agent=agent, limit=10)] == [True]
+    assert [r.payment for r in agent_receipts(agent=agent, limit=10)] == [payment]
+    assert AuditEntry.objects.filter(action="cash_receipt.post", target_id=str(receipt.pk)).exists()
+
+
+def test_a_tax_record_that_arrived_before_the_remittance_is_linked_when_it_is_remitted(
+    agent, resident
+):
+    payment, _ = payment_record(
+        resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
+        channel=Payment.Channel.AGENT_CASH, source=Payment.Source.TAX_SYNC, voucher_no="T-1",
+    )  # fmt: skip
+    receipt, _ = collect(agent, resident)
+    receipt.refresh_from_db()
+    assert receipt.payment is None  # not remitted yet: still cash in the agent's hands
+
+    remittance_record(
+        agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[receipt], recorded_by=agent,
+    )  # fmt: skip
+
+    receipt.refresh_from_db()
+    assert receipt.payment == payment
+
+
+def test_a_counter_payment_does_not_settle_an_agents_cash(agent, resident):
+    receipt, _ = collect(agent, resident)
+    remittance_record(
+        agent=agent, amount="300", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[receipt], recorded_by=agent,
+    )  # fmt: skip
+
+    payment_record(
+        resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
+        channel=Payment.Channel.TOWNSHIP_OFFICE, source=Payment.Source.COUNTER, voucher_no="C-1",
+    )  # fmt: skip
+
+    receipt.refresh_from_db()
+    assert receipt.payment is None
+
+
+def test_one_tax_record_settles_one_receipt_only(agent, resident):
+    first, _ = collect(agent, resident)
+    second, _ = collect(agent, resident, receipt_no="R-2")
+    remittance_record(
+        agent=agent, amount="600", remitted_on=TODAY, bank_voucher="YH-1",
+        receipts=[first, second], recorded_by=agent,
+    )  # fmt: skip
+
+    payment, _ = payment_record(
+        resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
+        channel=Payment.Channel.AGENT_CASH, source=Payment.Source.TAX_SYNC, voucher_no="T-1",
+    )  # fmt: skip
+
+    assert CashReceipt.objects.filter(payment=payment).count() == 1
+    assert CashReceipt.objects.filter(payment__isnull=True).count() == 1

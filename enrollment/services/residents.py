@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from enrollment.models import ENROLMENT_AGE, Resident
 from pension import idnumber
 from pension.models import Region, User
-from pension.services import audit_record
+from pension.services import audit_record, audit_record_bulk
 
 
 class ResidentStatusConflict(Exception):
@@ -115,3 +116,35 @@ def resident_register(
             changes={"status": [None, status]},
         )
     return resident
+
+
+def residents_enrol(
+    *, resident_ids: Iterable[int], actor: User | None, reason: str, on: datetime.date | None = None
+) -> int:
+    """Residents who are eligible and not yet enrolled become enrolled (a first payment, for
+    instance); the others are left as they are. Three statements whatever their number: the
+    selection, one audit row each in bulk, the guarded update. Returns how many changed."""
+    on = on or timezone.localdate()
+    eligible = list(
+        Resident.objects.filter(pk__in=list(resident_ids), status=Resident.Status.ELIGIBLE)
+        .order_by("pk")
+        .values_list("pk", "village_id")
+    )
+    if not eligible:
+        return 0
+    change = {"status": [Resident.Status.ELIGIBLE, Resident.Status.ENROLLED]}
+    audit_record_bulk(
+        actor=actor,
+        action="resident.status",
+        target_type=Resident._meta.label_lower,
+        rows=((str(pk), village_id, change) for pk, village_id in eligible),
+        note=reason,
+    )
+    return Resident.objects.filter(
+        pk__in=[pk for pk, _ in eligible], status=Resident.Status.ELIGIBLE
+    ).update(
+        status=Resident.Status.ENROLLED,
+        status_reason=reason,
+        status_date=on,
+        updated_at=timezone.now(),
+    )

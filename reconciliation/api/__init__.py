@@ -1,0 +1,1 @@
+"""The tax-bureau sync API (REST, versioned under /api/v1/)."""
