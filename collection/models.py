@@ -525,6 +525,10 @@ class CashReceiptQuerySet(RegionScopedQuerySet):
     def unremitted(self) -> CashReceiptQuerySet:
         return self.filter(remittance__isnull=True)
 
+    def awaiting_tax_record(self) -> CashReceiptQuerySet:
+        """Remitted at the bank, not yet matched to the tax bureau's record of the money."""
+        return self.filter(remittance__isnull=False, payment__isnull=True)
+
 
 class Remittance(models.Model):
     """Cash an agent paid in at the bank (结报缴销), covering some of their receipts."""

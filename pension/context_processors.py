@@ -5,6 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from pension.models import User
+
+# Who reads the monthly reconciliation: the county bureau and township staff work it, the tax
+# bureau and auditors check it. Village agents keep cash, not ledgers, so they have no entry.
+RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR, User.Role.TAX)
+
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
@@ -20,6 +26,8 @@ def navigation(request: HttpRequest) -> dict:
         ("notices", "公示", reverse("collection:notice_status")),
         ("agents", "代收协办员", reverse("collection:agent_list")),
     ]
+    if user.is_superuser or user.role in RECONCILIATION_ROLES:
+        items.append(("reconciliation", "对账", reverse("reconciliation:month")))
     if user.can_manage_residents:
         items += [
             ("counter", "柜面缴费", reverse("collection:counter")),

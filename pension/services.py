@@ -14,6 +14,19 @@ from pension.imports import Rejection, UpsertResult, refusal_reason
 from pension.models import AuditEntry, Region, User
 
 
+def region_holding(codes: Iterable[str]) -> str:
+    """The narrowest region holding every code, for the audit row of work that spans places:
+    a remittance of two villages belongs to their township, a sync batch to its county."""
+    codes = list(codes)
+    if not codes:
+        return ""
+    first, last = min(codes), max(codes)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return next((first[:n] for n in (15, 12, 9, 6, 4, 2) if n <= size), "")
+
+
 def audit_record(
     *,
     actor: User | None,

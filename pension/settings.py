@@ -117,6 +117,7 @@ STATICFILES_DIRS = [
     # Front-end libraries come from the npm registry at set-up (offices run on closed networks).
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/swagger-ui", BASE_DIR / "node_modules" / "swagger-ui-dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -158,15 +159,34 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 
+# The REST API is the tax bureau's sync API (reconciliation/api/): keys only, JSON only, and one
+# error body for every error.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["reconciliation.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["reconciliation.api.parsers.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "reconciliation.api.errors.exception_handler",
 }
+# The docs page loads Swagger UI from this project's static files (npm's swagger-ui-dist):
+# offices run on closed networks, and no page may pull code from a CDN.
+_SWAGGER_UI = f"/{STATIC_URL.strip('/')}/vendor/swagger-ui"
 SPECTACULAR_SETTINGS = {
     "TITLE": "城乡居民基本养老保险参保征缴 API",
+    "DESCRIPTION": (
+        "税务局同步接口。请求头 `Authorization: Bearer <密钥>`，密钥按县发放。"
+        "所有错误的响应体均为 "
+        '`{"error": {"code": "机器代码", "message": "中文说明", "details": ...}}`。'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are readable without a key; the endpoints they describe are not.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": _SWAGGER_UI,
+    "SWAGGER_UI_FAVICON_HREF": f"{_SWAGGER_UI}/favicon-32x32.png",
 }
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

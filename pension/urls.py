@@ -19,3 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ a missing page or a crash answers the API's JSON error body; elsewhere, Django's.
+handler404 = "reconciliation.api.errors.not_found"
+handler500 = "reconciliation.api.errors.server_error"

@@ -34,7 +34,7 @@ from collection.services.schedules import TierRefused, tier_for
 from enrollment.models import Resident
 from pension.models import Region, User
 from pension.money import ZERO, InvalidAmount, parse_amount
-from pension.services import audit_record, audit_record_bulk
+from pension.services import audit_record, audit_record_bulk, region_holding
 
 
 class AgentCashRejected(Exception):
@@ -211,7 +211,7 @@ def remittance_record(
                 actor=recorded_by or agent,
                 action="remittance.record",
                 target=remittance,
-                region_code=_common_prefix([row.resident.village_id for row in rows]),
+                region_code=region_holding([row.resident.village_id for row in rows]),
                 changes={
                     "agent": agent.username,
                     "amount": str(value),
@@ -239,7 +239,7 @@ def cash_receipts_post(
     amount that no receipt holds yet, earliest with earliest. Called with the new payments (a
     sync) or with the receipts just remitted; four statements whatever their number. Returns
     how many receipts were posted."""
-    receipts = CashReceipt.objects.filter(remittance__isnull=False, payment__isnull=True)
+    receipts = CashReceipt.objects.awaiting_tax_record()
     payments = Payment.objects.filter(
         source=Payment.Source.TAX_SYNC,
         reverses__isnull=True,
@@ -322,18 +322,6 @@ def _same_remittance(
     if (existing.agent_id, existing.amount, covered) != (agent.pk, amount, ids):
         raise AgentCashRejected(f"银行凭证号 {existing.bank_voucher} 已登记为另一笔缴销")
     return existing
-
-
-def _common_prefix(codes: list[str]) -> str:
-    """The narrowest region holding every code: the audit row of a remittance that spans two
-    villages belongs to their township."""
-    if not codes:
-        return ""
-    first, last = min(codes), max(codes)
-    size = 0
-    while size < len(first) and first[size] == last[size]:
-        size += 1
-    return next((first[:n] for n in (12, 9, 6, 4, 2) if n <= size), "")
 
 
 # --- 双限 ------------------------------------------------------------------------------------

@@ -37,15 +37,26 @@ def record_bulk(intents):
     return payments_record_bulk(intents=intents, source=Payment.Source.TAX_SYNC)
 
 
-def test_it_records_each_payment_with_its_subsidy_and_an_audit_row(resident):
-    [outcome] = record_bulk([intent(resident, amount=Decimal("500.00"))])
+def test_it_records_each_payment_with_its_subsidy_who_recorded_it_and_an_audit_row(
+    resident, county_user
+):
+    [outcome] = payments_record_bulk(
+        intents=[intent(resident, amount=Decimal("500.00"))],
+        source=Payment.Source.TAX_SYNC,
+        recorded_by=county_user,
+    )
 
     payment = Payment.objects.get()
     assert (outcome.payment_id, outcome.created, outcome.refused) == (payment.pk, True, False)
     assert (payment.amount, payment.subsidy, payment.source) == (
         Decimal("500.00"), Decimal("60.00"), Payment.Source.TAX_SYNC,
     )  # fmt: skip
-    assert AuditEntry.objects.filter(action="payment.record", target_id=str(payment.pk)).exists()
+    assert payment.recorded_by == county_user
+    entry = AuditEntry.objects.get(action="payment.record")
+    assert (entry.actor, entry.target_id, entry.region_code) == (
+        county_user, str(payment.pk), resident.village_id,
+    )  # fmt: skip
+    assert entry.changes["count"] == 1 and entry.changes["amount"] == "500.00"
 
 
 def test_an_amount_that_is_not_a_tier_is_refused_with_its_code_and_nothing_is_written(resident):

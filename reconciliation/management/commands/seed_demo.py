@@ -4,10 +4,14 @@ import time
 from django.core.management.base import BaseCommand
 
 from collection.demo import demo_seed
+from reconciliation.demo import reconciliation_demo_seed
 
 
 class Command(BaseCommand):
-    help = "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录和各角色演示账号。"
+    help = (
+        "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录、各角色演示账号，"
+        "以及沧源县一个月的税务、银行对账单和对账结果。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, default=20_000, help="参保人数（默认 20000）")
@@ -18,9 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, residents, seed, year, json, **options):
         started = time.perf_counter()
         result = demo_seed(residents=residents, seed=seed, year=year, fingerprint=json)
+        reconciliation = reconciliation_demo_seed(seed=seed)
         seconds = round(time.perf_counter() - started, 2)
         if json:
-            self.stdout.write(self._json(result, seconds))
+            self.stdout.write(self._json(result, reconciliation, seconds))
             return
         if result.created:
             self.stdout.write(
@@ -30,12 +35,22 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("数据库中已有参保人，未重复生成演示数据。")
+        if reconciliation.created:
+            self.stdout.write(
+                f"已导入沧源县 {reconciliation.month:%Y-%m} 的税务征收明细 "
+                f"{reconciliation.tax_rows} 笔、银行流水 {reconciliation.bank_rows} 笔并完成对账。"
+            )
         self.stdout.write("演示账号（用户名 / 密码 / 角色）：")
         for username, password, description in result.users:
             self.stdout.write(f"  {username:<16} {password:<12} {description}")
+        if reconciliation.api_key:
+            self.stdout.write(
+                "沧源县税务局接口密钥（只显示这一次）：\n"
+                f"  Authorization: Bearer {reconciliation.api_key}"
+            )
 
     @staticmethod
-    def _json(result, seconds) -> str:
+    def _json(result, reconciliation, seconds) -> str:
         return json.dumps(
             {
                 "created": result.created,
@@ -46,6 +61,12 @@ class Command(BaseCommand):
                 "seconds": seconds,
                 "digest": result.digest,
                 "users": [u for u, _p, _d in result.users],
+                "reconciliation": {
+                    "month": f"{reconciliation.month:%Y-%m}" if reconciliation.month else None,
+                    "tax_rows": reconciliation.tax_rows,
+                    "bank_rows": reconciliation.bank_rows,
+                    "categories": reconciliation.categories,
+                },
             },
             ensure_ascii=False,
         )

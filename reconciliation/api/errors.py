@@ -1,0 +1,159 @@
+"""One error body for every error of the API, whatever raised it:
+
+    {"error": {"code": "<machine code>", "message": "<中文说明>", "details": ...}}
+
+DRF's exceptions (authentication, parsing, validation, methods, media types), the API's own
+refusals, unexpected failures (500) and unknown URLs under /api/ all answer in this shape, so a
+tax-bureau client needs one error path. `handler404`/`handler500` in pension/urls.py use the
+plain-Django views at the bottom for whatever fails before DRF is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("django.request")
+
+API_PREFIX = "/api/"
+
+NOT_FOUND_MESSAGE = "未找到请求的资源"
+SERVER_ERROR_MESSAGE = "服务器内部错误，请稍后重试；如一再出现，请联系县社保中心"
+
+
+class ApiError(exceptions.APIException):
+    """A refusal of the API with its machine code, Chinese message and optional details."""
+
+    def __init__(self, *, status_code: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def flatten_messages(detail: Any, prefix: str = "") -> list[str]:
+    """Flatten DRF's nested validation detail into "〈field〉reason" lines."""
+    if isinstance(detail, dict):
+        lines: list[str] = []
+        for field, inner in detail.items():
+            label = prefix if field == "non_field_errors" else f"{prefix}〈{field}〉"
+            lines += flatten_messages(inner, label)
+        return lines
+    if isinstance(detail, list):
+        lines = []
+        for inner in detail:
+            lines += flatten_messages(inner, prefix)
+        return lines
+    return [f"{prefix}{detail}"]
+
+
+def _described(exc: exceptions.APIException, request) -> tuple[str, str, Any]:
+    """(code, message, details) for one of DRF's own exceptions, with a Chinese message."""
+    if isinstance(exc, ApiError):
+        return exc.code, exc.message, exc.details
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return (
+            "not_authenticated",
+            "缺少接口密钥：请在请求头中提供 Authorization: Bearer <密钥>",
+            None,
+        )
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return str(exc.get_codes()), str(exc.detail), None
+    if isinstance(exc, exceptions.PermissionDenied):
+        return "permission_denied", "无权执行此操作", None
+    if isinstance(exc, exceptions.NotFound):
+        return "not_found", NOT_FOUND_MESSAGE, None
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        method = getattr(request, "method", "")
+        return "method_not_allowed", f"此地址不支持 {method} 方法", None
+    if isinstance(exc, exceptions.NotAcceptable):
+        return "not_acceptable", "本接口只返回 JSON：请求头 Accept 应包含 application/json", None
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        media = getattr(request, "content_type", "") or "（未指定）"
+        return (
+            "unsupported_media_type",
+            f"不支持的请求内容类型 {media}：请使用 application/json",
+            None,
+        )
+    if isinstance(exc, exceptions.ParseError):
+        message = str(exc.detail)
+        if not message.startswith("请求"):
+            message = "请求体无法解析"
+        return "parse_error", message, None
+    if isinstance(exc, exceptions.Throttled):
+        wait = f"请 {int(exc.wait)} 秒后重试" if exc.wait else "请稍后重试"
+        return "throttled", f"请求过于频繁，{wait}", None
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid", "请求参数有误：" + "；".join(flatten_messages(exc.detail)), exc.detail
+    return str(exc.default_code), "请求无法处理", str(exc.detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every exception becomes the one error body.
+
+    Unexpected exceptions too: they are logged with their traceback and answered 500 here, so
+    the call still gets its request log row and a JSON body rather than an HTML page.
+    """
+    request = context.get("request")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    set_rollback()
+    if not isinstance(exc, exceptions.APIException):
+        logger.error(
+            "Internal Server Error: %s",
+            getattr(request, "path", ""),
+            exc_info=exc,
+            extra={"status_code": 500, "request": getattr(request, "_request", None)},
+        )
+        return Response(
+            error_body("server_error", SERVER_ERROR_MESSAGE),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    code, message, details = _described(exc, request)
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+
+
+# --- outside DRF: pension/urls.py handler404 and handler500 -----------------------------------
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("not_found", NOT_FOUND_MESSAGE),
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", SERVER_ERROR_MESSAGE),
+            status=500,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,455 @@
+"""Importing a county's monthly statements: the tax collection detail and the bank flow.
+
+The rows stream from the importer into a staging table (COPY on PostgreSQL) and reach their
+table in one INSERT ... SELECT, which resolves each line's resident and region by joining the
+residents and skips every voucher (or bank serial) already on file. Only when it skipped some
+does a second statement compare them with what is stored: the same content is "unchanged", other
+content a rejected row. A file imported twice changes nothing: the same file is recognised by
+its digest and answered with its statement; the same rows in another file add no statement.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from enrollment.models import Resident
+from enrollment.services.imports import job_fail, job_progress, job_record_rejections
+from pension.imports import Rejection, refusal_reason
+from pension.models import ImportJob, Region, User
+from pension.services import audit_record
+from pension.spreadsheets import SpreadsheetError
+from pension.staging import execute, fetch_all, staging_table, tune_for_bulk_work
+from reconciliation.importers import (
+    BANK_STAGE_COLUMNS,
+    SERIAL_COLUMN,
+    TAX_STAGE_COLUMNS,
+    VOUCHER_COLUMN,
+    StatementRead,
+    read_bank_statement,
+    read_tax_statement,
+)
+from reconciliation.models import BankLine, Statement, TaxLine
+from reconciliation.services.reconcile import county_staff_refusal
+
+ZERO = Decimal("0.00")
+SOURCES = dict(Statement.Source.choices)
+JOB_KINDS = {
+    Statement.Source.TAX: ImportJob.Kind.TAX_STATEMENT,
+    Statement.Source.BANK: ImportJob.Kind.BANK_STATEMENT,
+}
+RESIDENT = Resident._meta.db_table
+COUNT_LABELS = {"created": "新增记录", "unchanged": "已导入过（未变）"}
+
+
+class StatementRefused(ValueError):
+    """The statement cannot be imported at all; the message says why in Chinese."""
+
+
+@dataclass
+class StatementImportResult:
+    """What a statement import found and did; `as_dict` is the `--json` shape."""
+
+    source: str
+    county: str
+    month: datetime.date
+    statement: Statement | None = None
+    rows: int = 0
+    created: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    applied: bool = False
+    refused_reason: str = ""
+    total: Decimal = ZERO
+    same_file: bool = False
+
+    @property
+    def accepted(self) -> int:
+        return self.rows - len(self.rejected)
+
+    def as_dict(self, *, rejected_limit: int | None = None) -> dict[str, Any]:
+        rejected = self.rejected if rejected_limit is None else self.rejected[:rejected_limit]
+        return {
+            "source": self.source,
+            "county": self.county,
+            "month": f"{self.month:%Y-%m}",
+            "statement": self.statement.pk if self.statement is not None else None,
+            "same_file": self.same_file,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "rejected": [r.as_dict() for r in rejected],
+            "rejected_count": len(self.rejected),
+            "applied": self.applied,
+            "refused_reason": self.refused_reason,
+            "total": f"{self.total:.2f}",
+        }
+
+
+def _check(*, source: str, county: Region, month: datetime.date, actor: User | None) -> None:
+    if source not in SOURCES:
+        raise StatementRefused(f"未知的对账单来源：{source}（应为 tax 或 bank）")
+    refusal = county_staff_refusal(user=actor, county=county, doing="导入对账单")
+    if refusal:
+        raise StatementRefused(refusal)
+    if month.replace(day=1) > timezone.localdate().replace(day=1):
+        raise StatementRefused(f"所属月份 {month:%Y-%m} 晚于本月，对账单只能在月份开始后导入")
+
+
+def _name_of(source_file) -> str:
+    if isinstance(source_file, (str, os.PathLike)):
+        return os.path.basename(source_file)[:255]
+    return os.path.basename(str(getattr(source_file, "name", "") or ""))[:255]
+
+
+def _sha256(source) -> str:
+    """The digest of a path, a bytes value or a binary file (left at its start)."""
+    digest = hashlib.sha256()
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        digest.update(source)
+    else:
+        source.seek(0)
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+        source.seek(0)
+    return digest.hexdigest()
+
+
+def statement_import(
+    *,
+    source: str,
+    county: Region,
+    month: datetime.date,
+    source_file,
+    filename: str | None = None,
+    actor: User | None = None,
+    strict: bool = False,
+    job: ImportJob | None = None,
+) -> StatementImportResult:
+    """Import one month's statement of a county (`source` "tax" or "bank").
+
+    Refuses (StatementRefused) a region that is not a county, an actor who is not county staff
+    or a superuser, a county outside the actor's scope, and a structurally broken file.
+    Rejected rows are reported one by one; the valid rows are applied in one transaction, or
+    none when more than half fail or `strict` is asked and any fails.
+    """
+    _check(source=source, county=county, month=month, actor=actor)
+    month = month.replace(day=1)
+    if filename is None:
+        filename = _name_of(source_file)
+    result = StatementImportResult(source=source, county=county.code, month=month)
+    job_progress(job, progress=5, stage="核对文件")
+    digest = _sha256(source_file)
+    known = Statement.objects.filter(source=source, county=county, sha256=digest).first()
+    if known is not None:
+        # The same file again: its statement answers, and nothing is read or written.
+        result.statement, result.same_file, result.applied = known, True, True
+        result.rows, result.unchanged, result.total = known.rows, known.rows, known.total
+        return result
+
+    reader = read_tax_statement if source == Statement.Source.TAX else read_bank_statement
+    try:
+        read, rows = reader(source_file, month=month, filename=filename)
+    except SpreadsheetError as exc:
+        raise StatementRefused(exc.message) from None
+    job_progress(job, progress=10, stage="读取并载入对账单")
+    try:
+        with transaction.atomic():
+            tune_for_bulk_work()
+            statement = _statement_create(
+                source=source, county=county, month=month, filename=filename, digest=digest,
+                job=job, actor=actor,
+            )  # fmt: skip
+            if source == Statement.Source.TAX:
+                _apply(_TAX, statement, rows, read, result)
+            else:
+                _apply(_BANK, statement, rows, read, result)
+            result.refused_reason = refusal_reason(
+                rows=result.rows, rejected=len(result.rejected), strict=strict
+            )
+            if result.refused_reason or not result.created:
+                # Refused, or nothing new (the same rows in another file): no trace at all.
+                transaction.set_rollback(True)
+            else:
+                job_progress(job, progress=95, stage="保存")
+                _record(statement, result, actor)
+    except SpreadsheetError as exc:
+        raise StatementRefused(exc.message) from None
+    result.applied = not result.refused_reason
+    return result
+
+
+def _statement_create(
+    *, source, county, month, filename, digest, job, actor: User | None
+) -> Statement:
+    try:
+        with transaction.atomic():
+            return Statement.objects.create(
+                source=source, county=county, month=month, filename=filename, sha256=digest,
+                job=job, imported_by=actor if actor is not None and actor.pk else None,
+            )  # fmt: skip
+    except IntegrityError:
+        # The same file, imported by someone else a moment ago (the digest is unique).
+        raise StatementRefused("该文件刚刚由他人导入，请在导入记录中查看结果") from None
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one statement kind is staged, inserted and compared with what is on file."""
+
+    stage: list[tuple[str, str]]
+    table: str
+    key: str  # the column unique across the table
+    key_label: str
+    insert_columns: str  # the columns taken from the staged row
+    select_columns: str  # SQL: their values from the staged row s
+    same_content: str  # SQL: stored line t has the staged row s's content
+
+
+_TIER = "CAST(NULLIF(s.tier, '') AS numeric(12, 2))"  # staged as text, blank for none
+_TAX = _Kind(
+    stage=TAX_STAGE_COLUMNS,
+    table=TaxLine._meta.db_table,
+    key="voucher_no",
+    key_label=VOUCHER_COLUMN.label,
+    insert_columns="voucher_no, id_number, name, contribution_year, tier, amount, paid_on",
+    select_columns=f"""s.voucher_no, s.id_number, s.name, s.contribution_year, {_TIER},
+        s.amount, s.paid_on""",
+    same_content=f"""t.id_number = s.id_number AND t.name = s.name
+        AND t.contribution_year = s.contribution_year AND t.amount = s.amount
+        AND t.paid_on = s.paid_on AND (t.tier = {_TIER} OR (t.tier IS NULL AND s.tier = ''))""",
+)
+_BANK = _Kind(
+    stage=BANK_STAGE_COLUMNS,
+    table=BankLine._meta.db_table,
+    key="serial_no",
+    key_label=SERIAL_COLUMN.label,
+    insert_columns="serial_no, voucher_no, id_number, amount, traded_on",
+    select_columns="s.serial_no, s.voucher_no, s.id_number, s.amount, s.traded_on",
+    same_content="""t.voucher_no = s.voucher_no AND t.id_number = s.id_number
+        AND t.amount = s.amount AND t.traded_on = s.traded_on""",
+)
+
+
+def _apply(kind: _Kind, statement: Statement, rows, read: StatementRead, result) -> None:
+    """Stage the rows, insert the new ones, sort the rest into unchanged and rejected."""
+    with staging_table(f"{kind.table}_stage", kind.stage, rows) as stage:
+        result.rows = read.rows
+        rejected = list(read.rejected)
+        rejected.extend(_repeats(stage, kind, read.repeated))
+        staged, staged_total = fetch_all(f"SELECT COUNT(*), SUM(amount) FROM {stage}")[0]
+        created = _insert(stage, kind, statement)
+        if created and connection.vendor == "postgresql":
+            # A month's statement can double the table: without fresh statistics the next
+            # reconciliation's planner takes the new lines for a handful and joins them row
+            # by row.
+            execute(f"ANALYZE {kind.table}")
+        differing_total = ZERO
+        if created < staged:
+            unchanged, differing = _compare(stage, kind, statement)
+            result.unchanged = unchanged
+            for row_no, key, month, amount in differing:
+                rejected.append(
+                    Rejection(
+                        row_no, kind.key_label,
+                        f"{kind.key_label} {key} 已在 {str(month)[:7]} 月"
+                        f"{SOURCES[statement.source]}中，内容不一致",
+                        key,
+                    )
+                )  # fmt: skip
+                differing_total += Decimal(str(amount))
+    result.created = created
+    result.rejected = sorted(rejected, key=lambda r: r.row)
+    result.total = (Decimal(str(staged_total or 0)) - differing_total).quantize(ZERO)
+
+
+def _insert(stage: str, kind: _Kind, statement: Statement) -> int:
+    """Insert the staged rows whose key is not on file yet; returns how many.
+
+    A new month's file has none on file, and a plain INSERT costs a fifth less than one that
+    checks each row for a conflict (2.4 s of 11 s for a million lines); so that one is tried
+    first, and only a file that repeats stored lines pays for a second, conflict-skipping pass.
+    """
+    county = statement.county_id
+    # The resident must be in this county; another county's ID stays unresolved here.
+    insert = f"""
+        INSERT INTO {kind.table}
+            (statement_id, month, {kind.insert_columns}, resident_id, region_code)
+        SELECT %s, %s, {kind.select_columns}, r.id, COALESCE(r.village_id, %s)
+        FROM {stage} s
+        LEFT JOIN {RESIDENT} r ON r.id_number = s.id_number AND r.village_id LIKE %s
+        WHERE 1 = 1"""
+    params = [statement.pk, statement.month, county, f"{county}%"]
+    try:
+        with transaction.atomic():
+            return execute(insert, params)
+    except IntegrityError:
+        return execute(f"{insert} ON CONFLICT ({kind.key}) DO NOTHING", params)
+
+
+def _repeats(stage: str, kind: _Kind, repeated: list[tuple[int, str]]) -> list[Rejection]:
+    """Rows whose key an earlier row of the file had, worded with that earlier row."""
+    if not repeated:
+        return []
+    firsts: dict[str, int] = {}
+    keys = sorted({key for _, key in repeated})
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        firsts.update(
+            (key, row_no)
+            for key, row_no in fetch_all(
+                f"SELECT {kind.key}, row_no FROM {stage} WHERE {kind.key} IN ({marks})", chunk
+            )
+        )
+    return [
+        Rejection(
+            row_no,
+            kind.key_label,
+            f"{kind.key_label} {key} 在文件中重复出现（与第{firsts.get(key, '?')}行相同）",
+            key,
+        )
+        for row_no, key in repeated
+    ]
+
+
+def _compare(stage: str, kind: _Kind, statement: Statement) -> tuple[int, list[tuple]]:
+    """(rows already on file with the same content, [(row, key, month, amount)] of the rows
+    whose key is on file with other content). Lines of another county never count as the same."""
+    joined = f"""FROM {stage} s JOIN {kind.table} t ON t.{kind.key} = s.{kind.key}
+                 WHERE t.statement_id <> %s"""
+    # A CASE, so that a NULL on either side (a tier given once and not the other time) counts
+    # as a difference instead of dropping the row from both answers.
+    same = f"CASE WHEN {kind.same_content} AND t.region_code LIKE %s THEN 1 ELSE 0 END"
+    params = [statement.pk, f"{statement.county_id}%"]
+    unchanged = fetch_all(f"SELECT COUNT(*) {joined} AND {same} = 1", params)[0][0]
+    differing = fetch_all(
+        f"SELECT s.row_no, s.{kind.key}, t.month, s.amount {joined} AND {same} = 0"
+        " ORDER BY s.row_no",
+        params,
+    )
+    return unchanged, differing
+
+
+def _record(statement: Statement, result: StatementImportResult, actor: User | None) -> None:
+    Statement.objects.filter(pk=statement.pk).update(
+        rows=result.rows, created=result.created, total=result.total
+    )
+    statement.rows, statement.created, statement.total = result.rows, result.created, result.total
+    result.statement = statement
+    audit_record(
+        actor=actor,
+        action="statement.import",
+        target=statement,
+        region_code=statement.county_id,
+        changes={
+            "source": statement.source,
+            "month": f"{statement.month:%Y-%m}",
+            "filename": statement.filename,
+            "rows": result.rows,
+            "created": result.created,
+            "unchanged": result.unchanged,
+            "rejected": len(result.rejected),
+            "total": f"{result.total:.2f}",
+        },
+        note=f"{SOURCES[statement.source]} {statement.month:%Y-%m}",
+    )
+
+
+# --- the upload page: a job the worker runs ------------------------------------------------
+
+
+def statement_job_create(
+    *,
+    source: str,
+    county: Region,
+    month: datetime.date,
+    upload: UploadedFile,
+    actor: User | None,
+    strict: bool = False,
+) -> ImportJob:
+    """Keep an uploaded statement and queue its import; the task runs it after the commit.
+
+    Refuses at once (StatementRefused) what the import would refuse before reading the file,
+    so the page can say so instead of queueing a job bound to fail.
+    """
+    from reconciliation.tasks import run_statement_job
+
+    _check(source=source, county=county, month=month, actor=actor)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=JOB_KINDS[source],
+            region=county,
+            filename=(upload.name or "")[:255],
+            file=upload,
+            sha256=_sha256(upload),
+            params={"month": f"{month:%Y-%m}", "strict": strict},
+            created_by=actor if actor is not None and actor.pk else None,
+        )
+        transaction.on_commit(lambda: run_statement_job.delay(job.pk))
+    return job
+
+
+def statement_job_run(*, job_id: int) -> ImportJob:
+    """Run a queued statement job once; a retry of a finished or running job does nothing."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, stage="开始处理"
+    )
+    job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    params = job.params or {}
+    source = {kind: source for source, kind in JOB_KINDS.items()}.get(job.kind, "")
+    try:
+        month = datetime.date.fromisoformat(f"{params.get('month', '')}-01")
+        with job.file.open("rb") as handle:
+            result = statement_import(
+                source=source, county=job.region, month=month, source_file=handle,
+                filename=job.filename, actor=job.created_by,
+                strict=bool(params.get("strict")), job=job,
+            )  # fmt: skip
+    except (StatementRefused, ValueError) as exc:
+        job_fail(job=job, message=str(exc))
+    except Exception as exc:
+        job_fail(job=job, message=f"导入时发生系统错误：{type(exc).__name__}")
+        raise
+    else:
+        _job_finish(job, result)
+    job.refresh_from_db()
+    return job
+
+
+def _job_finish(job: ImportJob, result: StatementImportResult) -> None:
+    summary = result.as_dict(rejected_limit=200)
+    summary["count_labels"] = COUNT_LABELS
+    with transaction.atomic():
+        job_record_rejections(job=job, rejections=result.rejected)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.DONE,
+            progress=100,
+            stage="完成",
+            summary=summary,
+            finished_at=timezone.now(),
+        )
+
+
+__all__ = [
+    "StatementImportResult",
+    "StatementRefused",
+    "statement_import",
+    "statement_job_create",
+    "statement_job_run",
+]

@@ -1,0 +1,262 @@
+"""Reconciliation pages: a county's month as a table of townships, the "重新对账" button, the
+discrepancy worklist with its export, one case with its three ledgers and its resolutions.
+
+Thin: the rules live in reconciliation.services. Every page finds its county among the
+counties the user works in and its cases through `Discrepancy.objects.visible_to`, so anything
+else answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
+
+from enrollment.models import Resident
+from pension.http import XLSX, attachment
+from pension.models import Region
+from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
+from reconciliation import selectors
+from reconciliation.exporters import discrepancies_workbook, month_workbook
+from reconciliation.filters import DiscrepancyFilter
+from reconciliation.forms import MonthForm, ResolveForm, parse_month
+from reconciliation.models import Discrepancy
+from reconciliation.services.reconcile import (
+    ReconciliationRefused,
+    reconcile_may_run,
+    reconcile_month,
+)
+from reconciliation.services.resolutions import (
+    ResolutionRefused,
+    discrepancy_actions,
+    discrepancy_resolve,
+)
+
+ITEMS_PER_PAGE = 50
+
+
+def _month_query(county: Region, month: datetime.date) -> str:
+    return "?" + urlencode({"county": county.code, "month": f"{month:%Y-%m}"})
+
+
+class CountyMixin(LoginRequiredMixin):
+    """The counties the user works in; any other county answers 404."""
+
+    def counties(self):
+        return selectors.reconciliation_counties(user=self.request.user)
+
+    def get_county(self, code: str) -> Region:
+        return get_object_or_404(self.counties(), code=code)
+
+
+# --- the month ---------------------------------------------------------------------------------
+
+
+class MonthView(CountyMixin, TemplateView):
+    """The current run of a county's month: townships side by side, the open cases, the runs."""
+
+    template_name = "reconciliation/month.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        counties = self.counties()
+        code = self.request.GET.get("county", "").strip()
+        county = self.get_county(code) if code else counties.first()
+        form = MonthForm(self.request.GET or None)
+        month = form.chosen_month()
+        table = None
+        can_run = False
+        if county is not None:
+            table = selectors.month_table(county=county, month=month, user=user)
+            can_run = not reconcile_may_run(user=user, county=county)
+        context.update(
+            form=form,
+            counties=list(counties),
+            county=county,
+            month=month,
+            table=table,
+            can_run=can_run,
+            month_value=f"{month:%Y-%m}",
+            nav_active="reconciliation",
+        )
+        return context
+
+
+class MonthRunView(CountyMixin, View):
+    """The county bureau's "重新对账" button: a new run of the month, then back to it. Who
+    may run one is the service's rule; anyone else is told why and nothing runs."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        county = self.get_county(request.POST.get("county", "").strip())
+        month = parse_month(request.POST.get("month", ""))
+        back = reverse("reconciliation:month")
+        if month is None:
+            messages.error(request, "请选择要对账的月份，格式如 2023-05")
+            return HttpResponseRedirect(back + "?" + urlencode({"county": county.code}))
+        try:
+            run = reconcile_month(county=county, month=month, actor=request.user)
+        except ReconciliationRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            summary = run.summary or {}
+            found = sum((summary.get("categories") or {}).values())
+            messages.success(
+                request,
+                f"已完成{county.name} {month:%Y年%m月}的对账（第 {run.pk} 次）："
+                f"三方一致 {summary.get('matched', 0)} 笔，差异 {found} 件",
+            )
+        return HttpResponseRedirect(back + _month_query(county, month))
+
+
+class MonthSheetView(CountyMixin, View):
+    """The month table as a workbook: the same rows the page shows the user."""
+
+    def get(self, request, county_code: str, month: str):
+        county = self.get_county(county_code)
+        day = parse_month(month)
+        if day is None:
+            raise Http404("月份格式应为 2023-05")
+        table = selectors.month_table(county=county, month=day, user=request.user)
+        response = HttpResponse(month_workbook(table=table), content_type=XLSX)
+        response["Content-Disposition"] = attachment(f"{county.name}{day:%Y年%m月}对账表.xlsx")
+        return response
+
+
+# --- the worklist ------------------------------------------------------------------------------
+
+
+class DiscrepancyMixin(RegionScopedMixin):
+    model = Discrepancy
+
+    def get_queryset(self):
+        return selectors.discrepancy_list(user=self.request.user)
+
+    def get_filter(self) -> DiscrepancyFilter:
+        return DiscrepancyFilter.for_worklist(
+            self.request.GET,
+            selectors.discrepancy_list(user=self.request.user),
+            request=self.request,
+        )
+
+
+class DiscrepancyListView(DiscrepancyMixin, ListView):
+    template_name = "reconciliation/discrepancy_list.html"
+    context_object_name = "discrepancies"
+    paginate_by = ITEMS_PER_PAGE
+
+    def get_queryset(self):
+        self.filterset = self.get_filter()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=self.filterset,
+            query=query.urlencode(),
+            nav_active="reconciliation",
+        )
+        return context
+
+
+class DiscrepancyExportView(DiscrepancyMixin, View):
+    def get(self, request):
+        content = discrepancies_workbook(discrepancies=self.get_filter().qs)
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = attachment(
+            f"对账差异清单-{timezone.localdate():%Y-%m-%d}.xlsx"
+        )
+        return response
+
+
+class DiscrepancyDetailView(DiscrepancyMixin, DetailView):
+    """One case: what each ledger holds for it, its history, and the resolutions that fit."""
+
+    template_name = "reconciliation/discrepancy_detail.html"
+    context_object_name = "discrepancy"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "county", "tax_line", "bank_line", "payment", "synced_record", "first_run",
+                "last_run", "resolution_payment",
+            )
+        )  # fmt: skip
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        discrepancy = self.object
+        actions = discrepancy_actions(discrepancy=discrepancy, user=self.request.user)
+        context.update(
+            ledgers=selectors.discrepancy_ledgers(discrepancy=discrepancy),
+            history=selectors.discrepancy_history(discrepancy=discrepancy),
+            actions=actions,
+            action_labels=[(a, Discrepancy.Resolution(a).label) for a in actions],
+            nav_active="reconciliation",
+        )
+        return context
+
+
+class DiscrepancyResolveView(
+    ManageResidentsRequiredMixin, DiscrepancyMixin, SingleObjectMixin, View
+):
+    """One resolution form posted; auditors, agents and the tax bureau get 403, a case outside
+    the user's region 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        discrepancy = self.get_object()
+        form = ResolveForm(request.POST, residents=Resident.objects.visible_to(request.user))
+        if not form.is_valid():
+            messages.error(request, form.error_text())
+        else:
+            data = form.cleaned_data
+            try:
+                resolved = discrepancy_resolve(
+                    discrepancy=discrepancy,
+                    resolution=data["resolution"],
+                    actor=request.user,
+                    note=data["note"],
+                    resident=data["id_number"],
+                    refund_voucher_no=data["refund_voucher_no"],
+                )
+            except ResolutionRefused as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _done_message(resolved))
+        return HttpResponseRedirect(
+            reverse("reconciliation:discrepancy_detail", args=[discrepancy.pk])
+        )
+
+
+def _done_message(discrepancy: Discrepancy) -> str:
+    payment = discrepancy.resolution_payment
+    if discrepancy.resolution in (Discrepancy.Resolution.POSTED, Discrepancy.Resolution.LINKED):
+        return (
+            f"已补记入账：电子税票 {payment.voucher_no}，{payment.amount} 元记入"
+            f"{payment.resident.name} {payment.contribution_year} 年度"
+        )
+    if discrepancy.resolution == Discrepancy.Resolution.REFUNDED:
+        if payment is not None:
+            return (
+                f"已退费：凭证号 {payment.reverses.voucher_no} 的缴费已冲正"
+                f"（退费凭证号 {payment.voucher_no}）"
+            )
+        return "已记录退费处理意见"
+    return "已说明确认"
