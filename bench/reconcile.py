@@ -242,8 +242,7 @@ def write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
 
 class Phases:
     """Times what statement_times cannot see: filling the staging table (the file read and
-    checked in Python while COPY stores it) and the commit, where PostgreSQL runs the deferred
-    foreign-key checks of every new line."""
+    checked in Python while COPY stores it) and the commit."""
 
     def __init__(self) -> None:
         self.load = 0.0
@@ -403,7 +402,7 @@ def report(plan: Plan, figures: dict, records: int) -> bool:
         print(
             f"    {step['load']:6.2f} s  read and check the file while COPY fills the staging table"
         )
-        print(f"    {step['commit']:6.2f} s  the commit: foreign-key checks of every new line")
+        print(f"    {step['commit']:6.2f} s  the commit")
         print_slow_statements(step["statements"], step["seconds"] - step["load"] - step["commit"])
     summary = figures["summary"]
     print(

@@ -170,6 +170,49 @@ def tune_for_bulk_work() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
+def insert_rows(
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    tail: str = "",
+    chunk: int = 500,
+) -> list[tuple]:
+    """INSERT `rows` into `table` ([(column, SQL type)]) in one statement, `tail` appended
+    (ON CONFLICT ..., RETURNING ...); returns what RETURNING gives, in no promised order.
+
+    On PostgreSQL the rows travel as one array per column and come out of unnest(): a
+    statement of a few parameters parses in a fraction of the time of a VALUES list of
+    thousands of rows (the tax bureau's sync writes two such lists per batch). SQLite gets
+    VALUES in chunks, within its limit on parameters.
+    """
+    if not rows:
+        return []
+    q = connection.ops.quote_name
+    names = ", ".join(q(name) for name, _ in columns)
+    returning = "RETURNING" in tail.upper()
+    fetched: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
+            cursor.execute(
+                f"INSERT INTO {q(table)} ({names}) SELECT * FROM unnest({arrays}) {tail}",  # noqa: S608
+                [list(values) for values in zip(*rows, strict=True)],
+            )
+            return cursor.fetchall() if returning else []
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join([row_sql] * len(part))
+            cursor.execute(
+                f"INSERT INTO {q(table)} ({names}) VALUES {values} {tail}",  # noqa: S608
+                [adapt(value) for row in part for value in row],
+            )
+            if returning:
+                fetched += cursor.fetchall()
+    return fetched
+
+
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
     """Run one set-based statement and return the number of rows it touched."""
     with connection.cursor() as cursor:

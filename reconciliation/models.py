@@ -154,8 +154,15 @@ class SyncedRecord(models.Model):
     paid_on = models.DateField("入库日期")
     channel = models.CharField("缴费渠道", max_length=20, choices=Payment.Channel.choices)
     tax_office = models.CharField("主管税务机关", max_length=20)
+    # County and key are the authenticated key's own (keys and regions are never deleted): the
+    # database does not check them row by row, which a sync of thousands a second would feel.
     county = models.ForeignKey(
-        Region, verbose_name="县", on_delete=models.PROTECT, related_name="+", db_index=False
+        Region,
+        verbose_name="县",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     region_code = models.CharField(
         "所属区划", max_length=15, help_text="参保人所在村；证件号码不在册时为县"
@@ -185,6 +192,7 @@ class SyncedRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="records",
         db_index=False,
+        db_constraint=False,
     )
     received_at = models.DateTimeField("接收时间", auto_now_add=True)
 
@@ -285,7 +293,11 @@ class StatementLineQuerySet(RegionScopedQuerySet):
 
 
 class TaxLine(models.Model):
-    """One row of a tax collection statement: one electronic tax voucher (电子税票)."""
+    """One row of a tax collection statement: one electronic tax voucher (电子税票).
+
+    Lines are kept as the statement gave them, with the region of the ID number's resident at
+    import for the region scope; the reconciliation looks residents up by ID number itself.
+    """
 
     statement = models.ForeignKey(
         Statement,
@@ -293,6 +305,9 @@ class TaxLine(models.Model):
         on_delete=models.PROTECT,
         related_name="tax_lines",
         db_index=False,
+        # The import writes a statement and its lines in one transaction; a database check of
+        # each of a month's million lines would double the import (bench/reconcile.py).
+        db_constraint=False,
     )
     month = models.DateField("所属月份")
     voucher_no = models.CharField("电子税票号码", max_length=40)
@@ -302,15 +317,6 @@ class TaxLine(models.Model):
     tier = models.DecimalField("缴费档次", **MONEY, null=True, blank=True)
     amount = models.DecimalField("实缴金额", **MONEY)
     paid_on = models.DateField("入库日期")
-    resident = models.ForeignKey(
-        Resident,
-        verbose_name="参保人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
     region_code = models.CharField(
         "所属区划", max_length=15, help_text="参保人所在村；证件号码不在册时为县"
     )
@@ -346,6 +352,9 @@ class BankLine(models.Model):
         on_delete=models.PROTECT,
         related_name="bank_lines",
         db_index=False,
+        # The import writes a statement and its lines in one transaction; a database check of
+        # each of a month's million lines would double the import (bench/reconcile.py).
+        db_constraint=False,
     )
     month = models.DateField("所属月份")
     serial_no = models.CharField("银行流水号", max_length=40)
@@ -353,16 +362,9 @@ class BankLine(models.Model):
     id_number = models.CharField("证件号码", max_length=18)
     amount = models.DecimalField("交易金额", **MONEY)
     traded_on = models.DateField("交易日期")
-    resident = models.ForeignKey(
-        Resident,
-        verbose_name="参保人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
+    region_code = models.CharField(
+        "所属区划", max_length=15, help_text="证件号码所属参保人所在村；不在册时为县"
     )
-    region_code = models.CharField("所属区划", max_length=15)
 
     objects = StatementLineQuerySet.as_manager()
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from collection.services.schedules import (
 )
 from enrollment.models import BENEFIT_AGE, ENROLMENT_AGE, Resident
 from enrollment.services.residents import residents_enrol
+from pension import staging
 from pension.idnumber import age_on
 from pension.models import User
 from pension.money import InvalidAmount, parse_amount
@@ -466,39 +467,45 @@ class _NewPayment:
 
 
 _INSERT_COLUMNS = (
-    "resident_id", "contribution_year", "amount", "subsidy", "kind", "channel", "source",
-    "voucher_no", "paid_at", "note", "duplicate_of_id", "recorded_by_id", "recorded_at",
+    ("resident_id", "bigint"), ("contribution_year", "smallint"), ("amount", "numeric"),
+    ("subsidy", "numeric"), ("kind", "varchar"), ("channel", "varchar"), ("source", "varchar"),
+    ("voucher_no", "varchar"), ("paid_at", "timestamptz"), ("note", "varchar"),
+    ("duplicate_of_id", "bigint"), ("recorded_by_id", "bigint"), ("recorded_at", "timestamptz"),
 )  # fmt: skip
-_INSERT_CHUNK = 500  # rows per INSERT: 6,500 parameters, within SQLite's limit too
 
 
 def _insert_payments(payments: list[_NewPayment], *, recorded_by: User | None) -> None:
-    """INSERT ... VALUES ... RETURNING id, in the order given; sets each payment's pk."""
-    ops = connection.ops
-    table = ops.quote_name(Payment._meta.db_table)
-    columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
-    row_sql = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
+    """One INSERT for the lot; sets each payment's pk (the vouchers are unique in a source)."""
     recorded_by_id = recorded_by.pk if recorded_by is not None and recorded_by.pk else None
-    now = ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        for start in range(0, len(payments), _INSERT_CHUNK):
-            chunk = payments[start : start + _INSERT_CHUNK]
-            params: list[object] = []
-            for p in chunk:
-                params += [
-                    p.resident_id, p.contribution_year, ops.adapt_decimalfield_value(p.amount),
-                    ops.adapt_decimalfield_value(p.subsidy), p.kind, p.channel, p.source,
-                    p.voucher_no, ops.adapt_datetimefield_value(p.paid_at), p.note,
-                    p.duplicate_of_id, recorded_by_id, now,
-                ]  # fmt: skip
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names are ours
-                + ", ".join([row_sql] * len(chunk))
-                + " RETURNING id",
-                params,
-            )
-            for payment, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                payment.pk = pk
+    now = timezone.now()
+    stored = {
+        voucher: pk
+        for pk, voucher in staging.insert_rows(
+            Payment._meta.db_table,
+            _INSERT_COLUMNS,
+            [
+                (
+                    p.resident_id,
+                    p.contribution_year,
+                    p.amount,
+                    p.subsidy,
+                    p.kind,
+                    p.channel,
+                    p.source,
+                    p.voucher_no,
+                    p.paid_at,
+                    p.note,
+                    p.duplicate_of_id,
+                    recorded_by_id,
+                    now,
+                )
+                for p in payments
+            ],
+            tail="RETURNING id, voucher_no",
+        )
+    }
+    for payment in payments:
+        payment.pk = stored[payment.voucher_no]
 
 
 def _same_content(payment: _NewPayment, intent: PaymentIntent) -> bool:

@@ -1,7 +1,7 @@
 """Importing a county's monthly statements: the tax collection detail and the bank flow.
 
 The rows stream from the importer into a staging table (COPY on PostgreSQL) and reach their
-table in one INSERT ... SELECT, which resolves each line's resident and region by joining the
+table in one INSERT ... SELECT, which resolves each line's region by joining the
 residents and skips every voucher (or bank serial) already on file. Only when it skipped some
 does a second statement compare them with what is stored: the same content is "unchanged", other
 content a rejected row. A file imported twice changes nothing: the same file is recognised by
@@ -287,8 +287,8 @@ def _insert(stage: str, kind: _Kind, statement: Statement) -> int:
     # The resident must be in this county; another county's ID stays unresolved here.
     insert = f"""
         INSERT INTO {kind.table}
-            (statement_id, month, {kind.insert_columns}, resident_id, region_code)
-        SELECT %s, %s, {kind.select_columns}, r.id, COALESCE(r.village_id, %s)
+            (statement_id, month, {kind.insert_columns}, region_code)
+        SELECT %s, %s, {kind.select_columns}, COALESCE(r.village_id, %s)
         FROM {stage} s
         LEFT JOIN {RESIDENT} r ON r.id_number = s.id_number AND r.village_id LIKE %s
         WHERE 1 = 1"""

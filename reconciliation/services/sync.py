@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from collection.models import Payment
@@ -38,6 +38,7 @@ from collection.services.payments import (
 from enrollment.models import Resident
 from pension import idnumber
 from pension.services import audit_record_bulk
+from pension.staging import insert_rows
 from reconciliation.models import ApiKey, Discrepancy, SyncedRecord
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,6 @@ _SPACES = re.compile(r"\s+")
 _NAME_MAX = 50
 _TAX_OFFICE_MAX = 20
 _REASON_MAX = 200
-_INSERT_CHUNK = 1000
 _RACE_ATTEMPTS = 3
 
 NOT_ON_FILE = "证件号码不在本县参保人名册中"
@@ -502,63 +502,51 @@ def _post(*, key: ApiKey, plans: list[_Plan]) -> None:
 
 
 _INSERT_COLUMNS = (
-    *CONTENT_FIELDS,
-    "county_id",
-    "region_code",
-    "resident_id",
-    "payment_id",
-    "status",
-    "hold_reason",
-    "key_id",
-    "received_at",
-)
+    ("voucher_no", "varchar"), ("id_number", "varchar"), ("name", "varchar"),
+    ("contribution_year", "smallint"), ("tier", "numeric"), ("amount", "numeric"),
+    ("kind", "varchar"), ("paid_on", "date"), ("channel", "varchar"), ("tax_office", "varchar"),
+    ("county_id", "varchar"), ("region_code", "varchar"), ("resident_id", "bigint"),
+    ("payment_id", "bigint"), ("status", "varchar"), ("hold_reason", "varchar"),
+    ("key_id", "bigint"), ("received_at", "timestamptz"),
+)  # fmt: skip
 
 
 def _insert_records(*, key: ApiKey, plans: list[_Plan]) -> dict[str, int]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: the ids of the rows this batch stored, by
     voucher. A voucher missing from the answer was stored by a concurrent batch meanwhile."""
-    if not plans:
-        return {}
-    table = connection.ops.quote_name(SyncedRecord._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
-    row_sql = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
     now = timezone.now()
-    received_at = connection.ops.adapt_datetimefield_value(now)
-    inserted: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(plans), _INSERT_CHUNK):
-            chunk = plans[start : start + _INSERT_CHUNK]
-            params: list[Any] = []
-            for plan in chunk:
-                item = plan.item
-                params += [
-                    item.voucher_no,
-                    item.id_number,
-                    item.name,
-                    item.contribution_year,
-                    connection.ops.adapt_decimalfield_value(item.tier, 12, 2),
-                    connection.ops.adapt_decimalfield_value(item.amount, 12, 2),
-                    item.kind,
-                    connection.ops.adapt_datefield_value(item.paid_on),
-                    item.channel,
-                    item.tax_office,
-                    key.county_id,
-                    _region_code(key, plan.resident),
-                    plan.resident.pk if plan.resident is not None else None,
-                    plan.payment_id,
-                    plan.status,
-                    plan.hold_reason,
-                    key.pk,
-                    received_at,
-                ]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names are ours
-                + ", ".join([row_sql] * len(chunk))
-                + " ON CONFLICT (voucher_no) DO NOTHING RETURNING id, voucher_no",
-                params,
-            )
-            inserted.update((voucher, pk) for pk, voucher in cursor.fetchall())
-    return inserted
+    rows = [
+        (
+            plan.item.voucher_no,
+            plan.item.id_number,
+            plan.item.name,
+            plan.item.contribution_year,
+            plan.item.tier,
+            plan.item.amount,
+            plan.item.kind,
+            plan.item.paid_on,
+            plan.item.channel,
+            plan.item.tax_office,
+            key.county_id,
+            _region_code(key, plan.resident),
+            plan.resident.pk if plan.resident is not None else None,
+            plan.payment_id,
+            plan.status,
+            plan.hold_reason,
+            key.pk,
+            now,
+        )
+        for plan in plans
+    ]
+    return {
+        voucher: pk
+        for pk, voucher in insert_rows(
+            SyncedRecord._meta.db_table,
+            _INSERT_COLUMNS,
+            rows,
+            tail="ON CONFLICT (voucher_no) DO NOTHING RETURNING id, voucher_no",
+        )
+    }
 
 
 def _region_code(key: ApiKey, resident: Resident | None) -> str:

@@ -83,7 +83,6 @@ def make_tax_line(
         contribution_year=contribution_year,
         amount=Decimal(amount),
         paid_on=paid_on,
-        resident=resident,
         region_code=resident.village_id if resident else county.code,
     )
 
@@ -99,7 +98,6 @@ def make_bank_line(
         id_number=resident.id_number if resident else "",
         amount=Decimal(amount),
         traded_on=PAID_ON,
-        resident=resident,
         region_code=resident.village_id if resident else county.code,
     )
 
