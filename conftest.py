@@ -22,6 +22,15 @@ def test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: import progress is kept there by job id, and ids
+    repeat from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def tasks_run_in_process():
     """Tasks called by the code under test run inline; the worker path has its own tests."""
     from pension.celery import app

@@ -27,6 +27,16 @@ def comparison_regions(user: User) -> list[Region]:
     return []
 
 
+def check_upload(upload):
+    """What every upload form asks of a spreadsheet file before it is queued for import."""
+    if upload.size > UPLOAD_MAX_BYTES:
+        size, limit = upload.size / 1024 / 1024, UPLOAD_MAX_BYTES // 1024 // 1024
+        raise forms.ValidationError(f"文件过大：{size:.1f} MB，上限 {limit} MB")
+    if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
+        raise forms.ValidationError("只支持 xlsx、xls、csv 文件")
+    return upload
+
+
 class _UploadForm(forms.Form):
     file = forms.FileField(label="文件", help_text="xlsx、xls 或 csv，不超过 50 MB")
     region = forms.ChoiceField(label="比对范围")
@@ -39,13 +49,7 @@ class _UploadForm(forms.Form):
         self.fields["region"].choices = [(code, r.name) for code, r in self.regions.items()]
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > UPLOAD_MAX_BYTES:
-            size, limit = upload.size / 1024 / 1024, UPLOAD_MAX_BYTES // 1024 // 1024
-            raise forms.ValidationError(f"文件过大：{size:.1f} MB，上限 {limit} MB")
-        if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
-            raise forms.ValidationError("只支持 xlsx、xls、csv 文件")
-        return upload
+        return check_upload(self.cleaned_data["file"])
 
     def clean_region(self):
         return self.regions[self.cleaned_data["region"]]

@@ -8,9 +8,10 @@ import re
 from django import forms
 from django.db.models import QuerySet
 
+from enrollment.forms import check_upload
 from enrollment.models import Resident
 from pension import idnumber
-from reconciliation.models import Discrepancy
+from reconciliation.models import Discrepancy, Statement
 from reconciliation.selectors import last_month
 
 _MONTH = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?\s*$")
@@ -99,3 +100,25 @@ class ResolveForm(forms.Form):
 
     def error_text(self) -> str:
         return "；".join(str(e) for errors in self.errors.values() for e in errors)
+
+
+class StatementUploadForm(forms.Form):
+    """A month's statement file of a county the clerk imports for."""
+
+    source = forms.ChoiceField(label="对账单类型", choices=Statement.Source.choices)
+    county = forms.ChoiceField(label="县")
+    month = MonthField(label="所属月份", help_text="入库（交易）日期须在该月内，其余行逐行列为错误")
+    file = forms.FileField(label="文件", help_text="xlsx、xls 或 csv，不超过 50 MB")
+    strict = forms.BooleanField(label="有任何错误行则全部不导入", required=False)
+
+    def __init__(self, *args, counties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counties = {county.code: county for county in counties}
+        self.fields["county"].choices = [(c.code, c.name) for c in self.counties.values()]
+        self.fields["month"].initial = f"{last_month():%Y-%m}"
+
+    def clean_county(self):
+        return self.counties[self.cleaned_data["county"]]
+
+    def clean_file(self):
+        return check_upload(self.cleaned_data["file"])

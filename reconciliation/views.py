@@ -14,24 +14,25 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from enrollment.models import Resident
 from pension.http import XLSX, attachment
-from pension.models import Region
+from pension.models import ImportJob, Region
 from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
 from reconciliation import selectors
 from reconciliation.exporters import discrepancies_workbook, month_workbook
 from reconciliation.filters import DiscrepancyFilter
-from reconciliation.forms import MonthForm, ResolveForm, parse_month
+from reconciliation.forms import MonthForm, ResolveForm, StatementUploadForm, parse_month
 from reconciliation.models import Discrepancy
 from reconciliation.services.reconcile import (
     ReconciliationRefused,
+    county_staff_refusal,
     reconcile_may_run,
     reconcile_month,
 )
@@ -40,6 +41,7 @@ from reconciliation.services.resolutions import (
     discrepancy_actions,
     discrepancy_resolve,
 )
+from reconciliation.services.statements import JOB_KINDS, StatementRefused, statement_job_create
 
 ITEMS_PER_PAGE = 50
 
@@ -260,3 +262,61 @@ def _done_message(discrepancy: Discrepancy) -> str:
             )
         return "已记录退费处理意见"
     return "已说明确认"
+
+
+# --- statement uploads -------------------------------------------------------------------------
+
+
+class StatementUploadView(CountyMixin, FormView):
+    """The county bureau uploads a month's tax collection detail or bank flow; the import runs
+    as a task and its page shows the progress and the rejected rows. Users who may import for
+    no county (the service's rule) get 404."""
+
+    template_name = "enrollment/upload.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.importable_counties():
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def importable_counties(self) -> list[Region]:
+        user = self.request.user
+        return [county for county in self.counties() if not statement_may_import(user, county)]
+
+    def get_form_class(self):
+        return StatementUploadForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "counties": self.importable_counties()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title="导入对账单（税务征收明细、银行流水）",
+            submit_label="上传并导入",
+            recent_label="最近导入的对账单",
+            recent=ImportJob.objects.visible_to(self.request.user)
+            .filter(kind__in=list(JOB_KINDS.values()))
+            .select_related("region", "created_by")[:10],
+            nav_active="reconciliation",
+        )
+        return context
+
+    def form_valid(self, form):
+        try:
+            job = statement_job_create(
+                source=form.cleaned_data["source"],
+                county=form.cleaned_data["county"],
+                month=form.cleaned_data["month"],
+                upload=form.cleaned_data["file"],
+                actor=self.request.user,
+                strict=form.cleaned_data["strict"],
+            )
+        except StatementRefused as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        return redirect("import_job", pk=job.pk)
+
+
+def statement_may_import(user, county: Region) -> str:
+    return county_staff_refusal(user=user, county=county, doing="导入对账单")

@@ -66,6 +66,16 @@ class ImportOutcome:
         }
 
 
+def job_claim(*, job_id: int) -> tuple[ImportJob, bool]:
+    """Take a queued job for running: (the job, True) once, (the job, False) to a retry of a
+    job already running or finished, which must then do nothing."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, stage="开始处理"
+    )
+    job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
+    return job, bool(claimed)
+
+
 def job_record_rejections(*, job: ImportJob, rejections: Iterable[Rejection]) -> None:
     ImportRejection.objects.bulk_create(
         (

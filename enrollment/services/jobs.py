@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from enrollment.importers import read_department_list, read_registry
 from enrollment.services.departments import ALL_CATEGORIES, CATEGORY_LABELS, department_compare
-from enrollment.services.imports import ImportOutcome, job_fail, job_finish, job_progress
+from enrollment.services.imports import (
+    ImportOutcome,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_progress,
+)
 from enrollment.services.registry import registry_compare
 from pension.models import ImportJob, Region, User
 from pension.spreadsheets import SpreadsheetError
@@ -125,10 +131,7 @@ def import_job_create(
 
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run a queued job once; a retry of a finished or running job does nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, stage="开始处理"
-    )
-    job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
+    job, claimed = job_claim(job_id=job_id)
     if not claimed:
         return job
     try:

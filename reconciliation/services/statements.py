@@ -22,7 +22,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from enrollment.models import Resident
-from enrollment.services.imports import job_fail, job_progress, job_record_rejections
+from enrollment.services.imports import (
+    job_claim,
+    job_fail,
+    job_progress,
+    job_record_rejections,
+)
 from pension.imports import Rejection, refusal_reason
 from pension.models import ImportJob, Region, User
 from pension.services import audit_record
@@ -405,10 +410,7 @@ def statement_job_create(
 
 def statement_job_run(*, job_id: int) -> ImportJob:
     """Run a queued statement job once; a retry of a finished or running job does nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, stage="开始处理"
-    )
-    job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
+    job, claimed = job_claim(job_id=job_id)
     if not claimed:
         return job
     params = job.params or {}
