@@ -330,13 +330,11 @@ class TaxLine(models.Model):
         constraints = [
             models.UniqueConstraint(name="tax_line_voucher_unique", fields=["voucher_no"]),
         ]
+        # One index besides the voucher's: every index costs a month's million lines a few
+        # seconds of import (bench/reconcile.py).
         indexes = [
-            # Reconciliation and the month page: a county's (or township's) lines of a month.
-            models.Index(
-                fields=["month", "region_code"],
-                opclasses=["date_ops", "varchar_pattern_ops"],
-                name="tax_line_month_region_idx",
-            ),
+            # Reconciliation: a county's lines of a month are the lines of its statements.
+            models.Index(fields=["statement"], name="tax_line_statement_idx"),
         ]
 
     def __str__(self) -> str:
@@ -376,15 +374,9 @@ class BankLine(models.Model):
             models.UniqueConstraint(name="bank_line_serial_unique", fields=["serial_no"]),
         ]
         indexes = [
-            models.Index(
-                fields=["month", "region_code"],
-                opclasses=["date_ops", "varchar_pattern_ops"],
-                name="bank_line_month_region_idx",
-            ),
-            # Matching a tax voucher to its bank line.
-            models.Index(
-                fields=["voucher_no"], condition=~Q(voucher_no=""), name="bank_line_voucher_idx"
-            ),
+            # Reconciliation: a county's lines of a month are the lines of its statements. (It
+            # matches vouchers by hashing whole months, so no voucher index is kept.)
+            models.Index(fields=["statement"], name="bank_line_statement_idx"),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,7 @@ from reconciliation.models import (
     BankLine,
     Discrepancy,
     ReconciliationRun,
+    Statement,
     SyncedRecord,
     TaxLine,
     TownshipTotal,
@@ -60,6 +61,11 @@ RESIDENT = Resident._meta.db_table
 DISCREPANCY = Discrepancy._meta.db_table
 TIER = Tier._meta.db_table
 SCHEDULE = ContributionSchedule._meta.db_table
+STATEMENT = Statement._meta.db_table
+# A county's statement lines of a month (params: the month, the county code + "%"): the lines
+# of its statements of that month, by the lines' one index besides their key's.
+_OF_MONTH = f"SELECT st.id FROM {STATEMENT} st WHERE st.month = %s AND st.county_id LIKE %s"
+_BEFORE_MONTH = f"SELECT st.id FROM {STATEMENT} st WHERE st.month < %s AND st.county_id LIKE %s"
 
 # Payments whose money the tax bureau collected; proxy payments are not reconciled here.
 RECONCILED_KINDS = (Payment.Kind.PERSONAL, Payment.Kind.BACK)
@@ -202,7 +208,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             SELECT t.id AS tid, t.id AS tax_line_id, CAST(NULL AS bigint) AS synced_record_id,
                    t.voucher_no, t.id_number, t.name, t.contribution_year AS year, t.amount,
                    t.paid_on
-            FROM {TAX} t WHERE t.month = %s AND t.region_code LIKE %s
+            FROM {TAX} t WHERE t.statement_id IN ({_OF_MONTH})
             UNION ALL
             SELECT -s.id, CAST(NULL AS bigint), s.id, s.voucher_no, s.id_number, s.name,
                    s.contribution_year, s.amount, s.paid_on
@@ -218,7 +224,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             LEFT JOIN {RESIDENT} r ON r.id_number = t.id_number AND r.village_id LIKE %s
             LEFT JOIN {system} s ON s.voucher_no = t.voucher_no
             LEFT JOIN {BANK} b ON b.voucher_no = t.voucher_no AND b.voucher_no <> ''
-                 AND b.month = %s AND b.region_code LIKE %s"""
+                 AND b.statement_id IN ({_OF_MONTH})"""
         wide_params = [*tax_params, prefix, month, prefix]
         tax = table("rc_tax", wide, wide_params)
         records = fetch_all(f"SELECT COUNT(*) FROM ({tax_ledger}) t", tax_params)[0][0]
@@ -280,7 +286,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
                        ORDER BY s.paid_at, s.payment_id) AS rn
             FROM {loose_system} s
             WHERE NOT EXISTS (SELECT 1 FROM {TAX} x WHERE x.voucher_no = s.voucher_no
-                                AND NOT (x.month = %s AND x.region_code LIKE %s))
+                                AND x.statement_id NOT IN ({_OF_MONTH}))
               AND NOT EXISTS (SELECT 1 FROM {SYNCED} y
                               WHERE y.voucher_no = s.voucher_no AND y.status = %s)
             """,
@@ -292,7 +298,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             SELECT b.id AS bank_line_id, b.serial_no, b.voucher_no, b.id_number, b.amount,
                    b.traded_on, b.region_code
             FROM {BANK} b
-            WHERE b.month = %s AND b.region_code LIKE %s
+            WHERE b.statement_id IN ({_OF_MONTH})
               AND NOT EXISTS (SELECT 1 FROM {tax} t WHERE t.vbank = b.id)
             """,
             [month, prefix],
@@ -306,7 +312,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             FROM {loose_bank} b
             WHERE b.voucher_no = ''
                OR (NOT EXISTS (SELECT 1 FROM {TAX} x WHERE x.voucher_no = b.voucher_no
-                                 AND NOT (x.month = %s AND x.region_code LIKE %s))
+                                 AND x.statement_id NOT IN ({_OF_MONTH}))
                    AND NOT EXISTS (SELECT 1 FROM {SYNCED} y
                                    WHERE y.voucher_no = b.voucher_no AND y.status = %s))
             """,
@@ -367,7 +373,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             UNION
             SELECT t.tid FROM {tax} t
             WHERE EXISTS (SELECT 1 FROM {TAX} e
-                          WHERE e.month < %s AND e.region_code LIKE %s
+                          WHERE e.statement_id IN ({_BEFORE_MONTH})
                             AND e.id_number = t.id_number AND e.contribution_year = t.year)
             """,
             [month, prefix],
@@ -410,7 +416,7 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             GROUP BY {_township("s.village")}
             UNION ALL
             SELECT 'bank', {_township("b.region_code")}, COUNT(*), SUM(b.amount) FROM {BANK} b
-            WHERE b.month = %s AND b.region_code LIKE %s
+            WHERE b.statement_id IN ({_OF_MONTH})
             GROUP BY {_township("b.region_code")}
             UNION ALL
             SELECT 'cases_' || c.side, {_township("c.region_code")}, COUNT(*), 0 FROM {cases} c
