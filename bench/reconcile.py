@@ -241,8 +241,9 @@ def write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 class Phases:
-    """Times what statement_times cannot see: filling the staging table (the file read and
-    checked in Python while COPY stores it) and the commit."""
+    """Times what statement_times cannot see: the COPY of the file's rows (read and checked in
+    Python while PostgreSQL stores them) into the line table, or into a staging table when the
+    month has lines on file already, and the commit."""
 
     def __init__(self) -> None:
         self.load = 0.0
@@ -253,7 +254,7 @@ class Phases:
 
         from reconciliation.services import statements as service
 
-        phases, staging_table = self, service.staging_table
+        phases, staging_table, copy_into = self, service.staging_table, service.copy_into
 
         @contextmanager
         def timed_staging(name, *args, **kwargs) -> Iterator[str]:
@@ -261,6 +262,13 @@ class Phases:
             with staging_table(name, *args, **kwargs) as table:
                 phases.load += since(started)
                 yield table
+
+        def timed_copy(*args, **kwargs) -> None:
+            started = time.perf_counter()
+            try:
+                copy_into(*args, **kwargs)
+            finally:
+                phases.load += since(started)
 
         original_commit = connection._commit
 
@@ -272,6 +280,7 @@ class Phases:
                 phases.commit += since(started)
 
         service.staging_table = timed_staging
+        service.copy_into = timed_copy
         connection._commit = timed_commit
 
     def take(self) -> tuple[float, float]:
@@ -399,9 +408,7 @@ def report(plan: Plan, figures: dict, records: int) -> bool:
             f"{result['rejected']:,} rejected, sum {result['total']} in {step['seconds']:.2f} s "
             f"({result['rows'] / step['seconds']:,.0f} rows/s), peak {step['peak_mb']:.0f} MB"
         )
-        print(
-            f"    {step['load']:6.2f} s  read and check the file while COPY fills the staging table"
-        )
+        print(f"    {step['load']:6.2f} s  read and check the file while COPY stores the lines")
         print(f"    {step['commit']:6.2f} s  the commit")
         print_slow_statements(step["statements"], step["seconds"] - step["load"] - step["commit"])
     summary = figures["summary"]

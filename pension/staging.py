@@ -102,17 +102,7 @@ def staging_table(
         cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
         cursor.execute(f"CREATE TEMPORARY TABLE {quoted} ({column_sql})")
         if connection.vendor == "postgresql":
-            names = ", ".join(connection.ops.quote_name(c) for c, _ in columns)
-            source = _CopySource(rows, len(columns))
-            try:
-                with _collector_paused():
-                    cursor.cursor.copy_expert(
-                        f"COPY {quoted} ({names}) FROM STDIN", source, size=_CHUNK
-                    )
-            except Exception:
-                if source.error is not None:
-                    raise source.error from None
-                raise
+            _copy(cursor, quoted, [c for c, _ in columns], rows)
             cursor.execute(f"ANALYZE {quoted}")
         else:
             placeholders = ", ".join(["%s"] * len(columns))
@@ -124,6 +114,27 @@ def staging_table(
     yield quoted
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+
+
+def _copy(cursor, quoted: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY `rows` into table `quoted` as they come; an error raised while producing them comes
+    out as itself, a database error (a unique key already on file) as Django's."""
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    source = _CopySource(rows, len(columns))
+    try:
+        with _collector_paused(), connection.wrap_database_errors:
+            cursor.cursor.copy_expert(f"COPY {quoted} ({names}) FROM STDIN", source, size=_CHUNK)
+    except Exception:
+        if source.error is not None:
+            raise source.error from None
+        raise
+
+
+def copy_into(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: stream `rows` straight into an existing table with COPY, for a first load
+    whose rows need no join on the way (a month's statement lines)."""
+    with connection.cursor() as cursor:
+        _copy(cursor, connection.ops.quote_name(table), columns, rows)
 
 
 @contextmanager

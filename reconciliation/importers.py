@@ -85,12 +85,12 @@ FIRST_YEAR = 2009
 @dataclass
 class StatementRead:
     """What reading found: rows, rejected rows, and the rows whose voucher (or bank serial)
-    an earlier row of the file already had, as (row number, key), for the service to word
-    once it can name the earlier row. Final once the row iterator is exhausted."""
+    an earlier row of the file already had, as (row number, key, the earlier row's number).
+    Final once the row iterator is exhausted."""
 
     rows: int = 0
     rejected: list[Rejection] = field(default_factory=list)
-    repeated: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 # --- cell checks ------------------------------------------------------------------------------
@@ -247,8 +247,8 @@ def _tax_rows(table: Table, month: datetime.date, read: StatementRead) -> Iterat
     checks = _Checks(month, PAID_ON_COLUMN.label)
     heads, amounts, days, years = checks.heads, checks.amounts, checks.days, checks.years
     tails, check_chars, key_max, name_max = _TAILS, _CHECK, KEY_MAX, NAME_MAX
-    seen: set[str] = set()
-    note_seen, reject, repeat = seen.add, read.rejected.append, read.repeated.append
+    seen: dict[str, int] = {}  # key -> the row that first had it
+    reject, repeat = read.rejected.append, read.repeated.append
     rows = 0
     for row_number, cells in table.rows():
         rows += 1
@@ -296,9 +296,9 @@ def _tax_rows(table: Table, month: datetime.date, read: StatementRead) -> Iterat
             amount = amounts[amount]
             tier = "" if tier is None or tier == "" else amounts[tier]
         if voucher in seen:
-            repeat((row_number, voucher))
+            repeat((row_number, voucher, seen[voucher]))
             continue
-        note_seen(voucher)
+        seen[voucher] = row_number
         yield (str(row_number), voucher, number, name, year, tier, amount, paid_on)
     read.rows = rows
 
@@ -317,8 +317,8 @@ def _bank_rows(table: Table, month: datetime.date, read: StatementRead) -> Itera
     checks = _Checks(month, TRADED_ON_COLUMN.label)
     heads, amounts, days = checks.heads, checks.amounts, checks.days
     tails, check_chars, key_max = _TAILS, _CHECK, KEY_MAX
-    seen: set[str] = set()
-    note_seen, reject, repeat = seen.add, read.rejected.append, read.repeated.append
+    seen: dict[str, int] = {}  # key -> the row that first had it
+    reject, repeat = read.rejected.append, read.repeated.append
     rows = 0
     for row_number, cells in table.rows():
         rows += 1
@@ -358,9 +358,9 @@ def _bank_rows(table: Table, month: datetime.date, read: StatementRead) -> Itera
         else:
             amount = amounts[amount]
         if serial in seen:
-            repeat((row_number, serial))
+            repeat((row_number, serial, seen[serial]))
             continue
-        note_seen(serial)
+        seen[serial] = row_number
         yield (str(row_number), serial, voucher, number, amount, traded_on)
     read.rows = rows
 

@@ -295,8 +295,8 @@ class StatementLineQuerySet(RegionScopedQuerySet):
 class TaxLine(models.Model):
     """One row of a tax collection statement: one electronic tax voucher (电子税票).
 
-    Lines are kept as the statement gave them, with the region of the ID number's resident at
-    import for the region scope; the reconciliation looks residents up by ID number itself.
+    Lines are kept as the statement gave them, in their statement's county (`region_code`);
+    the reconciliation looks their residents up by ID number itself.
     """
 
     statement = models.ForeignKey(
@@ -317,9 +317,7 @@ class TaxLine(models.Model):
     tier = models.DecimalField("缴费档次", **MONEY, null=True, blank=True)
     amount = models.DecimalField("实缴金额", **MONEY)
     paid_on = models.DateField("入库日期")
-    region_code = models.CharField(
-        "所属区划", max_length=15, help_text="参保人所在村；证件号码不在册时为县"
-    )
+    region_code = models.CharField("所属区划", max_length=15, help_text="对账单所属的县")
 
     objects = StatementLineQuerySet.as_manager()
 
@@ -360,9 +358,7 @@ class BankLine(models.Model):
     id_number = models.CharField("证件号码", max_length=18)
     amount = models.DecimalField("交易金额", **MONEY)
     traded_on = models.DateField("交易日期")
-    region_code = models.CharField(
-        "所属区划", max_length=15, help_text="证件号码所属参保人所在村；不在册时为县"
-    )
+    region_code = models.CharField("所属区划", max_length=15, help_text="对账单所属的县")
 
     objects = StatementLineQuerySet.as_manager()
 

@@ -415,14 +415,15 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             SELECT 'system', {_township("s.village")}, COUNT(*), SUM(s.amount) FROM {system} s
             GROUP BY {_township("s.village")}
             UNION ALL
-            SELECT 'bank', {_township("b.region_code")}, COUNT(*), SUM(b.amount) FROM {BANK} b
+            SELECT 'bank', {_township("r.village_id")}, COUNT(*), SUM(b.amount) FROM {BANK} b
+            LEFT JOIN {RESIDENT} r ON r.id_number = b.id_number AND r.village_id LIKE %s
             WHERE b.statement_id IN ({_OF_MONTH})
-            GROUP BY {_township("b.region_code")}
+            GROUP BY {_township("r.village_id")}
             UNION ALL
             SELECT 'cases_' || c.side, {_township("c.region_code")}, COUNT(*), 0 FROM {cases} c
             GROUP BY c.side, {_township("c.region_code")}
             """,
-            [month, prefix],
+            [prefix, month, prefix],
         )
         by_category = dict(fetch_all(f"SELECT category, COUNT(*) FROM {cases} GROUP BY category"))
 
@@ -493,7 +494,8 @@ def _cases_sql(
         FROM {system} s
         WHERE NOT EXISTS (SELECT 1 FROM {keyed_payment} k WHERE k.payment_id = s.payment_id)
         UNION ALL
-        SELECT 'bank:' || b.serial_no, 'bank', '{Category.BANK_NO_TAX}', b.region_code,
+        SELECT 'bank:' || b.serial_no, 'bank', '{Category.BANK_NO_TAX}',
+               COALESCE(r.village_id, b.region_code),
                b.voucher_no, b.id_number, COALESCE(r.name, ''), COALESCE(r.name, ''), NULL,
                NULL, b.amount, NULL, NULL, b.bank_line_id, NULL, NULL,
                CASE WHEN r.id IS NULL THEN 0 ELSE 1 END, 0, b.serial_no

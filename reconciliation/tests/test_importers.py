@@ -87,7 +87,7 @@ def test_a_bad_tax_cell_rejects_its_row_with_row_column_and_reason(cells, column
 def test_the_same_voucher_twice_in_a_file_is_noted_for_the_second_row():
     read, staged = read_tax([good("T1"), good("T2"), good("T1", amount="500")])
     assert [row[1] for row in staged] == ["T1", "T2"]
-    assert read.repeated == [(4, "T1")]
+    assert read.repeated == [(4, "T1", 2)]
 
 
 def test_a_voucher_turned_into_a_number_by_excel_is_refused():
@@ -144,4 +144,4 @@ def test_a_bad_bank_cell_rejects_its_row_with_row_column_and_reason(row, column,
 
 def test_the_same_bank_serial_twice_is_noted_for_the_second_row():
     read, staged = read_bank([("B1", "", PERSON, "300", "2023-07-06")] * 2)
-    assert len(staged) == 1 and read.repeated == [(3, "B1")]
+    assert len(staged) == 1 and read.repeated == [(3, "B1", 2)]

@@ -1,4 +1,4 @@
-"""Statement imports: lines with their region, idempotency, refusals, the job."""
+"""Statement imports: lines in their county, idempotency, refusals, the job."""
 
 import datetime
 from decimal import Decimal
@@ -33,7 +33,7 @@ def nothing_written():
     )  # fmt: skip
 
 
-def test_tax_lines_are_stored_with_the_region_of_their_resident(county, resident, far_resident):
+def test_tax_lines_are_stored_in_their_statements_county(county, resident, far_resident):
     unknown = make_id_number("530927", datetime.date(1991, 1, 1))
     result = import_tax(
         county, tax_row(resident, "T1", tier="300"), tax_row(unknown, "T2", "500.00"),
@@ -43,7 +43,7 @@ def test_tax_lines_are_stored_with_the_region_of_their_resident(county, resident
     assert result.applied and result.total == Decimal("1100.00")
     lines = {line.voucher_no: line for line in TaxLine.objects.all()}
     mine = lines["T1"]
-    assert (mine.region_code, mine.month) == (resident.village_id, MONTH)
+    assert (mine.region_code, mine.month) == (county.code, MONTH)
     assert (mine.tier, mine.amount, mine.paid_on) == (
         Decimal("300.00"), Decimal("300.00"), datetime.date(2023, 7, 5)
     )  # fmt: skip
@@ -60,7 +60,7 @@ def test_bank_lines_are_stored_and_may_carry_no_voucher(county, resident):
     assert result.created == 2
     lines = dict(BankLine.objects.values_list("serial_no", "voucher_no"))
     assert lines == {"B1": "T1", "B2": ""}
-    assert set(BankLine.objects.values_list("region_code", flat=True)) == {resident.village_id}
+    assert set(BankLine.objects.values_list("region_code", flat=True)) == {county.code}
 
 
 def test_the_same_file_again_answers_its_statement_and_writes_nothing(county, resident):
