@@ -407,6 +407,8 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             [Discrepancy.Status.CLEARED, month, prefix, code, Discrepancy.Status.OPEN, run.pk],
         )
 
+        # The month's bank lines are those its tax records claimed by voucher, in the payer's
+        # township, and the loose ones, in their own ID number's: no second pass over them.
         figures = fetch_all(
             f"""
             SELECT 'tax', {_township("t.village")}, COUNT(*), SUM(t.amount) FROM {tax} t
@@ -415,15 +417,19 @@ def _reconcile(*, run: ReconciliationRun, county: Region, month: datetime.date) 
             SELECT 'system', {_township("s.village")}, COUNT(*), SUM(s.amount) FROM {system} s
             GROUP BY {_township("s.village")}
             UNION ALL
-            SELECT 'bank', {_township("r.village_id")}, COUNT(*), SUM(b.amount) FROM {BANK} b
+            SELECT 'bank', {_township("t.village")}, COUNT(*), SUM(t.vbank_amount) FROM {tax} t
+            WHERE t.vbank IS NOT NULL
+            GROUP BY {_township("t.village")}
+            UNION ALL
+            SELECT 'bank', {_township("r.village_id")}, COUNT(*), SUM(b.amount)
+            FROM {loose_bank} b
             LEFT JOIN {RESIDENT} r ON r.id_number = b.id_number AND r.village_id LIKE %s
-            WHERE b.statement_id IN ({_OF_MONTH})
             GROUP BY {_township("r.village_id")}
             UNION ALL
             SELECT 'cases_' || c.side, {_township("c.region_code")}, COUNT(*), 0 FROM {cases} c
             GROUP BY c.side, {_township("c.region_code")}
             """,
-            [prefix, month, prefix],
+            [prefix],
         )
         by_category = dict(fetch_all(f"SELECT category, COUNT(*) FROM {cases} GROUP BY category"))
 
@@ -591,8 +597,8 @@ def _summarise(
         if figure in totals:
             totals[figure][0] += count
             totals[figure][1] += _amount(total)
-            if row is not None:
-                row[figure] = (count, _amount(total))
+            if row is not None:  # a ledger may come in parts (the bank's two)
+                row[figure] = (row[figure][0] + count, row[figure][1] + _amount(total))
         else:
             cases[figure] += count
             if row is not None:

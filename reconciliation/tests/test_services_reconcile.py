@@ -425,3 +425,14 @@ def test_a_run_that_fails_is_kept_as_failed_with_its_error(county, resident, mon
     assert "磁盘已满" in failed.summary["error"] and failed.finished_at is not None
     assert not TownshipTotal.objects.exists() and not Discrepancy.objects.exists()
     assert not AuditEntry.objects.filter(action="reconciliation.run").exists()
+
+
+def test_a_townships_bank_figure_holds_its_claimed_and_its_loose_bank_lines(county, resident):
+    paid_everywhere(county, resident, "T1")  # a bank line its tax record claims by voucher
+    import_bank(county, bank_row(resident, "B-LOOSE", amount="200.00"))  # and one nobody claims
+
+    done = run(county)
+
+    mine = TownshipTotal.objects.get(run=done, township_id=resident.village_id[:9])
+    assert (mine.bank_count, mine.bank_sum) == (2, Decimal("500.00"))
+    assert done.summary["bank"] == {"count": 2, "sum": "500.00"}
