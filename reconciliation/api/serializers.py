@@ -52,10 +52,10 @@ class SyncRecordSerializer(serializers.Serializer):
         min_value=sync.FIRST_YEAR, label="缴费年度", help_text="缴费年度"
     )
     tier = serializers.RegexField(
-        _MONEY_PATTERN, label="缴费档次", help_text="缴费档次，十进制数字符串，最多两位小数"
+        _MONEY_PATTERN, label="缴费档次", help_text="缴费档次，十进制数字符串，最多保留两位小数"
     )
     amount = serializers.RegexField(
-        _MONEY_PATTERN, label="实缴金额", help_text="实缴金额，十进制数字符串，最多两位小数"
+        _MONEY_PATTERN, label="实缴金额", help_text="实缴金额，十进制数字符串，最多保留两位小数"
     )
     kind = serializers.ChoiceField(
         choices=SyncedRecord.Kind.choices, label="缴费类型", help_text="normal 正常缴费，back 补缴"

@@ -37,6 +37,7 @@ from collection.services.payments import (
 )
 from enrollment.models import Resident
 from pension import idnumber
+from pension.money import InvalidAmount, parse_amount
 from pension.services import audit_record_bulk
 from pension.staging import insert_rows
 from reconciliation.models import ApiKey, Discrepancy, SyncedRecord
@@ -185,20 +186,16 @@ def _money(record: dict, field: str, errors: list[str]) -> Decimal | None:
         errors.append(f'〈{label}〉应为十进制数字符串，如 "300.00"')
         return None
     text = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
-    if text.startswith("-"):
-        errors.append(f"〈{label}〉必须大于零：{text}")
-        return None
-    if not _AMOUNT.fullmatch(text):
+    # Stricter than a clerk's entry (no "元", no separators, fits the column); then the
+    # project's one rule for amounts.
+    if not text.startswith("-") and not _AMOUNT.fullmatch(text):
         errors.append(f'〈{label}〉格式错误，应为十进制数，如 "300.00"：{text[:30]}')
         return None
-    amount = Decimal(text)
-    if amount != amount.quantize(Decimal("0.01")):
-        errors.append(f"〈{label}〉最多两位小数：{text}")
+    try:
+        return parse_amount(text)
+    except InvalidAmount as exc:
+        errors.append(f"〈{label}〉{str(exc).removeprefix('金额')}")
         return None
-    if amount <= 0:
-        errors.append(f"〈{label}〉必须大于零：{text}")
-        return None
-    return amount.quantize(Decimal("0.01"))
 
 
 def _year(record: dict, today: datetime.date, errors: list[str]) -> int:

@@ -36,7 +36,7 @@ def test_a_batch_is_answered_record_by_record_and_logged_with_its_size(api, key,
         (sent[1]["voucher_no"], "rejected"),
     ]
     assert results[0]["reason"] == ""
-    assert "〈实缴金额〉最多两位小数：1.001" in results[1]["reason"]
+    assert "〈实缴金额〉最多保留两位小数：1.001" in results[1]["reason"]
     log = ApiRequest.objects.get()
     assert (log.key, log.status, log.records) == (key, 200, 2)
 
@@ -46,7 +46,7 @@ def test_an_amount_sent_as_a_json_number_keeps_its_three_decimals(api, resident)
     response = api.post(BATCH, f'{{"records": [{record}]}}', content_type="application/json")
     [result] = response.json()["results"]
     assert result["status"] == "rejected"
-    assert "〈实缴金额〉最多两位小数：100.005" in result["reason"]
+    assert "〈实缴金额〉最多保留两位小数：100.005" in result["reason"]
     assert written() == (0, 0, 0, 0)
 
 
