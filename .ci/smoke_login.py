@@ -34,4 +34,13 @@ numbers = re.findall(r"/residents/(\d{17}[\dX])/", listing)
 assert numbers, "the township's resident list is empty"
 detail = get(f"/residents/{numbers[0]}/")
 assert "缴费记录" in detail and "特殊群体身份" in detail
-print(f"smoke: logged in, {len(numbers)} residents listed, resident page rendered")
+month = get("/reconciliation/")
+assert 'data-testid="month-table"' in month, "the demo's reconciled month did not render"
+worklist = get("/reconciliation/discrepancies/")
+assert "对账差异" in worklist or "差异" in worklist
+docs = get("/api/docs/")
+assert "vendor/swagger-ui" in docs and "cdn" not in docs.lower(), "the API docs need a CDN"
+print(
+    f"smoke: logged in, {len(numbers)} residents listed, resident page rendered,"
+    " the reconciled month and its differences shown, API docs served locally"
+)

@@ -51,9 +51,9 @@ class MonthForm(forms.Form):
 
     month = MonthField(label="所属月份", required=False)
 
-    def chosen_month(self) -> datetime.date:
+    def chosen_month(self, default: datetime.date | None = None) -> datetime.date:
         data = self.cleaned_data if self.is_valid() else {}
-        return data.get("month") or last_month()
+        return data.get("month") or default or last_month()
 
 
 class ResolveForm(forms.Form):

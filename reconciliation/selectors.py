@@ -31,6 +31,21 @@ def last_month(today: datetime.date | None = None) -> datetime.date:
     return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
+def default_month(*, county: Region | None) -> datetime.date:
+    """The month the page opens on: the county's latest reconciled month when it is later than
+    nothing, else last month (the month to reconcile next)."""
+    if county is not None:
+        latest = (
+            ReconciliationRun.objects.filter(county=county, is_current=True)
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
+        )
+        if latest is not None:
+            return latest
+    return last_month()
+
+
 def reconciliation_counties(*, user: User) -> QuerySet[Region]:
     """The counties whose reconciliation the user may open: every county for a superuser
     without a region, else the county their region (or their villages) lies in."""

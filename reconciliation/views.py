@@ -75,7 +75,7 @@ class MonthView(CountyMixin, TemplateView):
         code = self.request.GET.get("county", "").strip()
         county = self.get_county(code) if code else counties.first()
         form = MonthForm(self.request.GET or None)
-        month = form.chosen_month()
+        month = form.chosen_month(default=selectors.default_month(county=county))
         table = None
         can_run = False
         if county is not None:

@@ -135,7 +135,16 @@ def test_the_summary_boxes_count_open_cases_per_category(
     assert "category=tax_not_posted&status=open" in page
 
 
-def test_the_page_shows_last_month_by_default(client, county_user):
+def test_the_page_opens_on_the_countys_latest_reconciled_month(client, county_user, run):
+    client.force_login(county_user)
+
+    response = client.get(MONTH)
+
+    assert response.context["month"] == MAY
+    assert 'data-testid="month-table"' in response.content.decode()
+
+
+def test_a_county_never_reconciled_opens_on_last_month(client, county_user):
     client.force_login(county_user)
 
     response = client.get(MONTH)
