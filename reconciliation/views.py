@@ -32,7 +32,6 @@ from reconciliation.forms import MonthForm, ResolveForm, StatementUploadForm, pa
 from reconciliation.models import Discrepancy
 from reconciliation.services.reconcile import (
     ReconciliationRefused,
-    county_staff_refusal,
     reconcile_may_run,
     reconcile_month,
 )
@@ -41,7 +40,12 @@ from reconciliation.services.resolutions import (
     discrepancy_actions,
     discrepancy_resolve,
 )
-from reconciliation.services.statements import JOB_KINDS, StatementRefused, statement_job_create
+from reconciliation.services.statements import (
+    JOB_KINDS,
+    StatementRefused,
+    statement_import_refusal,
+    statement_job_create,
+)
 
 ITEMS_PER_PAGE = 50
 
@@ -281,7 +285,11 @@ class StatementUploadView(CountyMixin, FormView):
 
     def importable_counties(self) -> list[Region]:
         user = self.request.user
-        return [county for county in self.counties() if not statement_may_import(user, county)]
+        return [
+            county
+            for county in self.counties()
+            if not statement_import_refusal(user=user, county=county)
+        ]
 
     def get_form_class(self):
         return StatementUploadForm
@@ -316,7 +324,3 @@ class StatementUploadView(CountyMixin, FormView):
             form.add_error(None, str(exc))
             return self.form_invalid(form)
         return redirect("import_job", pk=job.pk)
-
-
-def statement_may_import(user, county: Region) -> str:
-    return county_staff_refusal(user=user, county=county, doing="导入对账单")

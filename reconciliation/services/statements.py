@@ -105,10 +105,16 @@ class StatementImportResult:
         }
 
 
+def statement_import_refusal(*, user: User | None, county: Region) -> str:
+    """Why `user` may not import statements for `county`, or "" (the upload page offers the
+    counties this allows, and the import refuses by it)."""
+    return county_staff_refusal(user=user, county=county, doing="导入对账单")
+
+
 def _check(*, source: str, county: Region, month: datetime.date, actor: User | None) -> None:
     if source not in SOURCES:
         raise StatementRefused(f"未知的对账单来源：{source}（应为 tax 或 bank）")
-    refusal = county_staff_refusal(user=actor, county=county, doing="导入对账单")
+    refusal = statement_import_refusal(user=actor, county=county)
     if refusal:
         raise StatementRefused(refusal)
     if month.replace(day=1) > timezone.localdate().replace(day=1):
