@@ -69,7 +69,7 @@ RESIDENT_FIELDS = [
 def load_county(residents: int, seed: int) -> list[tuple[str, str]]:
     """Regions and residents (a quarter eligible, not yet enrolled); their (ID, name)."""
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from collection.demo import GIVEN, SURNAMES, demo_regions
     from enrollment.models import Resident
@@ -111,6 +111,10 @@ def load_county(residents: int, seed: int) -> list[tuple[str, str]]:
             ignore_conflicts=True,
         )
         bulk_insert(Resident, RESIDENT_FIELDS, rows)
+    # A county's registry has planner statistics (autovacuum keeps them); a table loaded a
+    # moment ago has none, and the planner would take 200,000 residents for a few thousand.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
     return [(row[0], row[1]) for row in rows]
 
 
