@@ -6,6 +6,7 @@ class CollectionConfig(AppConfig):
     verbose_name = "征缴"
 
     def ready(self) -> None:
+        from collection import dashboard
         from collection.selectors import resident_payments
         from enrollment.panels import ResidentPanel, register_resident_panel
 
@@ -20,3 +21,4 @@ class CollectionConfig(AppConfig):
                 order=10,
             )
         )
+        dashboard.register()

@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": []}
     items = [
         ("home", "工作台", reverse("enrollment:home")),
+        ("dashboard", "看板", reverse("dashboard_home")),
         ("residents", "参保人查询", reverse("enrollment:resident_list")),
         ("findings", "疑点处理", reverse("enrollment:finding_list")),
         ("benefits", "应发尽发", reverse("enrollment:benefits_due")),

@@ -9,6 +9,8 @@ urlpatterns = [
     path("collection/", include("collection.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("api/", include("reconciliation.api.urls")),
+    path("dashboard/", views.DashboardHomeView.as_view(), name="dashboard_home"),
+    path("dashboard/<str:region_code>/", views.DashboardView.as_view(), name="dashboard"),
     path("jobs/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_job"),
     path(
         "jobs/<int:pk>/rejections.xlsx",

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.views.generic import DetailView
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import DetailView, TemplateView
 
+from pension.dashboard import DASHBOARD_LEVELS, DashboardRequest, dashboard_render
 from pension.exporters import rejections_workbook
 from pension.http import XLSX, attachment
 from pension.imports import progress_of
-from pension.models import ImportJob
+from pension.models import ImportJob, Region
+
+# The scheme began in 2009 (新农保); next year's contributions may be taken in December.
+FIRST_YEAR = 2009
 
 
 class ManageResidentsRequiredMixin(LoginRequiredMixin):
@@ -76,3 +85,69 @@ class ImportJobRejectionsView(RegionScopedMixin, DetailView):
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = attachment(f"错误行-{job.filename}.xlsx")
         return response
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+def dashboard_period(
+    value: str | None, today: datetime.date | None = None
+) -> tuple[int, datetime.date]:
+    """(year, day) the dashboard shows: the asked year if it is a sensible one, else this one;
+    today, or the last day of a past year."""
+    today = today or timezone.localdate()
+    year = today.year
+    if value and value.isdigit() and FIRST_YEAR <= int(value) <= today.year + 1:
+        year = int(value)
+    return year, min(today, datetime.date(year, 12, 31))
+
+
+class DashboardRegionsMixin(RegionScopedMixin):
+    """The counties and townships the user sees; any other region answers 404."""
+
+    model = Region
+
+    def get_queryset(self):
+        return super().get_queryset().filter(level__in=DASHBOARD_LEVELS)
+
+
+class DashboardHomeView(DashboardRegionsMixin, TemplateView):
+    """The navigation entry: the dashboard of the user's county, or of their township."""
+
+    template_name = "pension/dashboard.html"
+
+    def get(self, request, *args, **kwargs):
+        region = self.get_queryset().order_by("code").first()
+        if region is None:
+            return self.render_to_response({"region": None})
+        url = reverse("dashboard", args=[region.code])
+        return HttpResponseRedirect(url + ("?" + request.GET.urlencode() if request.GET else ""))
+
+
+class DashboardView(DashboardRegionsMixin, TemplateView):
+    """A county's or a township's campaign on one page, tile by tile (pension.dashboard)."""
+
+    template_name = "pension/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        region = get_object_or_404(
+            self.get_queryset().select_related("parent"), code=self.kwargs["region_code"]
+        )
+        year, day = dashboard_period(self.request.GET.get("year"))
+        request = DashboardRequest(region=region, year=year, day=day)
+        parent = region.parent if region.level == Region.Level.TOWNSHIP else None
+        if parent is not None and not self.request.user.can_see_region(parent.code):
+            parent = None
+        tiles = dashboard_render(request)
+        context.update(
+            region=region,
+            parent=parent,
+            year=year,
+            day=day,
+            years=range(timezone.localdate().year + 1, FIRST_YEAR - 1, -1),
+            tiles=tiles,
+            tiles_by_key=[(tile.key, tile_context) for tile, tile_context in tiles],
+            nav_active="dashboard",
+        )
+        return context

@@ -1,0 +1,111 @@
+"""The collection app's dashboard tiles (pension.dashboard): progress against the milestones
+with the ranking, proxy payments done against qualifying, agents over their 双限 limits and
+notices overdue. Reads only, a fixed number of queries each."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef
+
+from collection.models import CashLimitBreach, Notice, Payment
+from collection.services.agents import agents_in_region_ids
+from collection.services.progress import progress_report, progress_series
+from collection.services.proxy import proxy_qualifying_residents
+from collection.services.schedules import schedule_for
+from pension.dashboard import DashboardRequest, DashboardTile, register_dashboard_tile
+
+
+def progress_tile(request: DashboardRequest) -> dict[str, Any]:
+    """The rate over the year's snapshot days with the milestones as steps, and the ranking
+    of the county's townships (bottom three marked) or a township's villages."""
+    report = progress_report(region=request.region, year=request.year, day=request.day)
+    start = datetime.date(request.year, 1, 1)
+    end = datetime.date(request.year, 12, 31)
+    points = [
+        [point.day.isoformat(), float(point.rate)]
+        for point in progress_series(region=request.region, year=request.year, until=request.day)
+        if point.rate is not None
+    ]
+    steps = [[start.isoformat(), 0]]
+    steps += [[m.due_on.isoformat(), float(m.rate)] for m in report.milestones]
+    if report.milestones:
+        steps.append([end.isoformat(), float(report.milestones[-1].rate)])
+    marks = [
+        {"name": f"{m.due_on.month}月{m.due_on.day}日 {m.rate.normalize():f}%",
+         "xAxis": m.due_on.isoformat()}
+        for m in report.milestones
+    ]  # fmt: skip
+    return {
+        "report": report,
+        "chart": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "points": points,
+            "milestones": steps if report.milestones else [],
+            "milestone_marks": marks,
+        },
+    }
+
+
+def proxy_tile(request: DashboardRequest) -> dict[str, Any] | None:
+    """应代尽代: residents in a qualifying group this year, and how many of them have the
+    government's payment for it."""
+    schedule = schedule_for(province_code=request.region.code[:2], year=request.year)
+    if schedule is None:
+        return None
+    qualifying = proxy_qualifying_residents(county=request.region, schedule=schedule)
+    paid = Payment.objects.counted().filter(
+        resident_id=OuterRef("pk"), contribution_year=request.year, kind=Payment.Kind.PROXY
+    )
+    counts = dict(
+        qualifying.annotate(paid=Exists(paid))
+        .values("paid")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("paid", "n")
+    )
+    done, total = counts.get(True, 0), sum(counts.values())
+    return {"qualifying": total, "done": done, "missing": total - done}
+
+
+def agents_tile(request: DashboardRequest) -> dict[str, Any]:
+    """Agents of the region found over a 双限 limit by the latest daily check up to the day."""
+    breaches = CashLimitBreach.objects.filter(
+        agent_id__in=agents_in_region_ids([request.region.code]), day__lte=request.day
+    )
+    latest = breaches.order_by("-day").values_list("day", flat=True).first()
+    rows = []
+    if latest is not None:
+        rows = list(
+            breaches.filter(day=latest).select_related("agent").order_by("agent__username", "kind")
+        )
+    agents: dict[int, dict[str, Any]] = {}
+    for breach in rows:
+        entry = agents.setdefault(
+            breach.agent_id, {"agent": breach.agent, "kinds": [], "unremitted": breach.unremitted}
+        )
+        entry["kinds"].append(breach.get_kind_display())
+    return {"day": latest, "agents": list(agents.values())}
+
+
+def notices_tile(request: DashboardRequest) -> dict[str, Any]:
+    """Notices of the region's villager groups due before the day and not generated."""
+    overdue = Notice.objects.filter(
+        group__code__startswith=request.region.code,
+        generated_at__isnull=True,
+        due_on__lt=request.day,
+    )
+    return {"overdue": overdue.count()}
+
+
+def register() -> None:
+    for tile in (
+        DashboardTile("progress", 10, "collection/dashboard/progress.html", progress_tile,
+                      wide=True),
+        DashboardTile("proxy", 20, "collection/dashboard/proxy.html", proxy_tile),
+        DashboardTile("agents", 50, "collection/dashboard/agents.html", agents_tile),
+        DashboardTile("notices", 60, "collection/dashboard/notices.html", notices_tile),
+    ):  # fmt: skip
+        register_dashboard_tile(tile)

@@ -1,0 +1,46 @@
+"""The enrollment app's dashboard tiles (pension.dashboard): open findings by kind, residents
+due a benefit and not receiving it (应发尽发), and comparisons overdue. Reads only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+
+from enrollment.models import Finding, Resident
+from enrollment.selectors import overdue_comparisons
+from pension.dashboard import DashboardRequest, DashboardTile, register_dashboard_tile
+
+
+def findings_tile(request: DashboardRequest) -> dict[str, Any]:
+    rows = (
+        Finding.objects.in_region(request.region.code)
+        .open()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {row["kind"]: row["n"] for row in rows}
+    kinds = [
+        (value, label, counts[value]) for value, label in Finding.Kind.choices if value in counts
+    ]
+    return {"kinds": kinds, "total": sum(counts.values())}
+
+
+def benefits_tile(request: DashboardRequest) -> dict[str, Any]:
+    due = Resident.objects.in_region(request.region.code).benefits_due(request.day)
+    return {"due": due.count()}
+
+
+def comparisons_tile(request: DashboardRequest) -> dict[str, Any]:
+    return {"overdue": overdue_comparisons(region=request.region, on=request.day)}
+
+
+def register() -> None:
+    for tile in (
+        DashboardTile("findings", 30, "enrollment/dashboard/findings.html", findings_tile),
+        DashboardTile("benefits", 40, "enrollment/dashboard/benefits.html", benefits_tile),
+        DashboardTile("comparisons", 70, "enrollment/dashboard/comparisons.html",
+                      comparisons_tile),
+    ):  # fmt: skip
+        register_dashboard_tile(tile)

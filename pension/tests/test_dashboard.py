@@ -1,0 +1,320 @@
+"""The county dashboard and the township workspace: one page of tiles the apps contribute."""
+
+import datetime
+import json
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collection.models import CashLimitBreach, Notice, Payment, VillageProgress
+from conftest import make_group, make_user, make_village
+from enrollment.models import Finding, SpecialGroupMembership
+from enrollment.tests.factories import ResidentFactory
+from pension.models import Region, User
+from reconciliation.models import Discrepancy, ReconciliationRun
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(datetime.datetime(2023, 7, 20, 9, tzinfo=SHANGHAI)):
+        yield
+
+
+def dashboard(client, user, region, **query):
+    client.force_login(user)
+    return client.get(reverse("dashboard", args=[region.code]), query)
+
+
+def tile(response, key):
+    return dict(response.context["tiles_by_key"])[key]
+
+
+def snapshot(village, expected, paid, day=datetime.date(2023, 7, 1)):
+    return VillageProgress.objects.create(
+        village=village, year=2023, day=day, expected=expected, paid=paid
+    )
+
+
+@pytest.fixture
+def ranked_county(county, village, other_village):
+    """Every township of the county with one village at its own rate; 糯良乡 last, 勐来乡
+    first."""
+    townships = Region.objects.filter(level="township", code__startswith="530927")
+    for rank, township in enumerate(townships.order_by("code")):
+        if township.code == "530927203":
+            snapshot(village, 100, 10)
+            snapshot(village, 100, 5, day=datetime.date(2023, 6, 1))
+        elif township.code == "530927204":
+            snapshot(other_village, 100, 95)
+        else:
+            snapshot(make_village(township, 200, f"{township.name}村"), 100, 80 - rank)
+    return county
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "where"),
+    [
+        ("stranger", "county"),
+        ("township_user", "county"),
+        ("township_user", "other_township"),
+        ("neighbour_user", "township"),
+        ("county_user", "village"),
+    ],
+)
+def test_a_dashboard_outside_the_users_region_or_below_a_township_is_not_found(
+    db, request, client, who, where
+):
+    response = dashboard(client, request.getfixturevalue(who), request.getfixturevalue(where))
+
+    assert response.status_code == 404
+
+
+def test_the_dashboard_asks_for_a_login(client, county):
+    response = client.get(reverse("dashboard", args=[county.code]))
+
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_the_navigation_leads_each_user_to_their_own_county_or_township(
+    client, county_user, township_user
+):
+    client.force_login(county_user)
+    to_county = client.get(reverse("dashboard_home"))
+    client.force_login(township_user)
+    to_township = client.get(reverse("dashboard_home"), {"year": 2023})
+
+    assert to_county["Location"] == reverse("dashboard", args=["530927"])
+    assert to_township["Location"] == reverse("dashboard", args=["530927203"]) + "?year=2023"
+
+
+def test_an_unreasonable_year_falls_back_to_this_year(client, county_user, county):
+    response = dashboard(client, county_user, county, year="1999")
+
+    assert response.context["year"] == 2023
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+def test_the_county_sees_its_townships_ranked_with_the_bottom_three_marked_and_linked(
+    client, county_user, ranked_county
+):
+    response = dashboard(client, county_user, ranked_county, year=2023)
+
+    report = tile(response, "progress")["report"]
+    assert report.units[0].name == "勐来乡" and report.units[-1].name == "糯良乡"
+    assert [unit.bottom for unit in report.units][-4:] == [False, True, True, True]
+    html = response.content.decode()
+    assert 'data-unit="530927203" data-bottom="true"' in html
+    assert reverse("dashboard", args=["530927203"]) + "?year=2023" in html
+
+
+def test_the_chart_draws_the_rate_of_each_snapshot_day_and_the_schedules_milestones_as_steps(
+    client, township_user, township, ranked_county
+):
+    response = dashboard(client, township_user, township, year=2023)
+
+    chart = tile(response, "progress")["chart"]
+    assert chart["points"] == [["2023-06-01", 5.0], ["2023-07-01", 10.0]]
+    milestones = tile(response, "progress")["report"].milestones
+    assert milestones, "the shipped 2023 Yunnan schedule has milestones"
+    assert chart["milestones"][0] == ["2023-01-01", 0]
+    assert chart["milestones"][1:-1] == [[m.due_on.isoformat(), float(m.rate)] for m in milestones]
+    assert chart["milestones"][-1] == ["2023-12-31", float(milestones[-1].rate)]
+    sent = response.content.decode().split('id="chart-progress" type="application/json">')[1]
+    assert json.loads(sent.split("</script>")[0]) == chart
+
+
+def test_a_township_ranks_nothing_and_lists_its_villages(client, township_user, ranked_county):
+    response = dashboard(client, township_user, Region.objects.get(code="530927203"))
+
+    units = tile(response, "progress")["report"].units
+    assert [unit.name for unit in units] == ["糯良村"] and units[0].rank is None
+
+
+# --- the other tiles ---------------------------------------------------------------------------
+
+
+def finding(region, kind=Finding.Kind.NOT_ENROLLED, n=1, **decided):
+    for _ in range(n):
+        number = ResidentFactory.build(village=region, area="530927").id_number
+        Finding.objects.create(kind=kind, id_number=number, region=region, **decided)
+
+
+def test_open_findings_are_counted_by_kind_in_the_region_only_and_link_to_their_list(
+    client, township_user, township, village, other_village
+):
+    finding(village, n=2)
+    finding(village, Finding.Kind.DECEASED)
+    finding(
+        village, status=Finding.Status.RESOLVED, resolved_by=township_user,
+        resolved_at=datetime.datetime(2023, 7, 1, tzinfo=SHANGHAI),
+    )  # fmt: skip
+    finding(other_village, n=5)
+
+    response = dashboard(client, township_user, township)
+
+    assert tile(response, "findings") == {
+        "kinds": [("not_enrolled", "应参保未参保", 2), ("deceased", "死亡待注销", 1)],
+        "total": 3,
+    }
+    link = reverse("enrollment:finding_list") + "?kind=not_enrolled&amp;region=530927203"
+    assert link in response.content.decode()
+
+
+def test_proxy_payments_done_are_set_against_the_residents_who_qualify(
+    client, county_user, county, village
+):
+    listed = []
+    for _ in range(3):
+        resident = ResidentFactory(village=village, area="530927")
+        SpecialGroupMembership.objects.create(
+            resident=resident, category="dibao", department="民政",
+            list_date=datetime.date(2023, 3, 1), valid_from=datetime.date(2023, 3, 1),
+        )  # fmt: skip
+        listed.append(resident)
+    ResidentFactory(village=village, area="530927")  # in no group
+    Payment.objects.create(
+        resident=listed[0], contribution_year=2023, amount=Decimal("200.00"), kind="proxy",
+        channel="government", source="proxy_batch", voucher_no="P1",
+        paid_at=datetime.datetime(2023, 5, 1, 10, tzinfo=SHANGHAI),
+    )  # fmt: skip
+
+    response = dashboard(client, county_user, county)
+
+    assert tile(response, "proxy") == {"qualifying": 3, "done": 1, "missing": 2}
+
+
+def test_residents_due_a_benefit_are_counted(client, county_user, county, village):
+    for born in (datetime.date(1950, 1, 1), datetime.date(1980, 1, 1)):
+        ResidentFactory(village=village, area="530927", birth_date=born, contribution_years=15)
+
+    response = dashboard(client, county_user, county)
+
+    assert tile(response, "benefits") == {"due": 1}
+
+
+def test_agents_over_a_limit_on_the_latest_check_are_listed(
+    client, township_user, township, village, other_village
+):
+    agent = make_user("yanka", User.Role.AGENT, None)
+    agent.villages.add(village)
+    elsewhere = make_user("yanshuai", User.Role.AGENT, None)
+    elsewhere.villages.add(other_village)
+    for who, day in ((agent, datetime.date(2023, 7, 19)), (elsewhere, datetime.date(2023, 7, 19))):
+        CashLimitBreach.objects.create(
+            agent=who, day=day, kind="days", oldest_collected_on=datetime.date(2023, 7, 1),
+            unremitted=Decimal("900.00"),
+        )  # fmt: skip
+    CashLimitBreach.objects.create(
+        agent=agent, day=datetime.date(2023, 7, 10), kind="amount",
+        oldest_collected_on=datetime.date(2023, 7, 1), unremitted=Decimal("12000.00"),
+    )  # fmt: skip
+
+    response = dashboard(client, township_user, township)
+
+    agents = tile(response, "agents")
+    assert agents["day"] == datetime.date(2023, 7, 19)
+    assert [(a["agent"], a["kinds"]) for a in agents["agents"]] == [(agent, ["现金留存超过天数"])]
+
+
+def test_notices_due_before_today_and_not_generated_are_overdue(
+    client, township_user, township, village, other_village
+):
+    group, elsewhere = make_group(village), make_group(other_village)
+    for where, period, due, generated in (
+        (group, "2023-06", datetime.date(2023, 7, 10), None),
+        (
+            group,
+            "2023-05",
+            datetime.date(2023, 6, 10),
+            datetime.datetime(2023, 6, 9, tzinfo=SHANGHAI),
+        ),
+        (group, "2023-07", datetime.date(2023, 8, 10), None),
+        (elsewhere, "2023-06", datetime.date(2023, 7, 10), None),
+    ):
+        Notice.objects.create(group=where, kind="monthly", period=period, due_on=due,
+                              generated_at=generated)  # fmt: skip
+
+    response = dashboard(client, township_user, township)
+
+    assert tile(response, "notices") == {"overdue": 1}
+
+
+def test_comparisons_never_run_are_overdue(client, township_user, township):
+    response = dashboard(client, township_user, township)
+
+    overdue = tile(response, "comparisons")["overdue"]
+    assert overdue[0]["key"] == "registry" and overdue[0]["last"] is None
+
+
+def discrepancy(run, key, category, region_code, status=Discrepancy.Status.OPEN):
+    return Discrepancy.objects.create(
+        record_key=key, county_id="530927", month=run.month, category=category,
+        region_code=region_code, status=status, first_run=run, last_run=run,
+    )  # fmt: skip
+
+
+def test_the_latest_reconciled_months_open_differences_are_counted_for_the_region(
+    client, county_user, township_user, county, township, village, other_village
+):
+    old = ReconciliationRun.objects.create(
+        county=county, month=datetime.date(2023, 5, 1), status="done", is_current=True
+    )
+    run = ReconciliationRun.objects.create(
+        county=county, month=datetime.date(2023, 6, 1), status="done", is_current=True
+    )
+    discrepancy(old, "tax:old", "tax_not_posted", village.code)
+    discrepancy(run, "tax:1", "tax_not_posted", village.code)
+    discrepancy(run, "tax:2", "amount_differs", village.code)
+    discrepancy(run, "tax:3", "amount_differs", village.code, Discrepancy.Status.CLEARED)
+    discrepancy(run, "tax:4", "amount_differs", other_village.code)
+
+    county_tile = tile(dashboard(client, county_user, county), "reconciliation")
+    township_response = dashboard(client, township_user, township)
+    township_tile = tile(township_response, "reconciliation")
+
+    assert county_tile["run"] == run and county_tile["open"] == 3
+    assert township_tile["categories"] == [
+        ("tax_not_posted", "税务已征收、系统未入账", 1),
+        ("amount_differs", "金额不一致", 1),
+    ]
+    assert (
+        "month=2023-06&amp;status=open&amp;township=530927203" in township_response.content.decode()
+    )
+
+
+# --- cost --------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_costs_the_same_queries_however_much_there_is_to_show(
+    client, county_user, county, village, other_village
+):
+    def queries() -> int:
+        client.force_login(county_user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("dashboard", args=[county.code])).status_code == 200
+        return len(captured)
+
+    snapshot(village, 10, 1)
+    finding(village)
+    small = queries()
+    for township in Region.objects.filter(level="township", code__startswith="530927"):
+        snapshot(make_village(township, 201, f"{township.name}二村"), 100, 50)
+    finding(other_village, Finding.Kind.DECEASED, n=4)
+    for _ in range(5):
+        ResidentFactory(village=village, area="530927")
+
+    assert queries() == small

@@ -1,0 +1,56 @@
+/* The dashboard's charts: each element with data-chart names a <script type="application/json">
+   holding its figures (Django's json_script), drawn with ECharts from the npm registry. */
+(function () {
+  "use strict";
+
+  function percent(value) {
+    return value === null || value === undefined ? "—" : value + "%";
+  }
+
+  // Progress over the year: the completion rate on each snapshot day, and the schedule's
+  // milestones as a staircase (each rate holds from its due date on).
+  function progressChart(element, data) {
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis", valueFormatter: percent },
+      legend: { data: ["完成率", "进度节点"], top: 0 },
+      grid: { left: 48, right: 24, top: 36, bottom: 32 },
+      xAxis: { type: "time", min: data.start, max: data.end },
+      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+      series: [
+        {
+          name: "完成率",
+          type: "line",
+          showSymbol: data.points.length < 40,
+          data: data.points,
+        },
+        {
+          name: "进度节点",
+          type: "line",
+          step: "end",
+          symbol: "diamond",
+          lineStyle: { type: "dashed" },
+          data: data.milestones,
+          markLine: {
+            silent: true,
+            symbol: "none",
+            label: { formatter: "{b}" },
+            data: data.milestone_marks,
+          },
+        },
+      ],
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+    element.setAttribute("data-rendered", "true");
+  }
+
+  var charts = { progress: progressChart };
+  document.querySelectorAll("[data-chart]").forEach(function (element) {
+    var source = document.getElementById(element.getAttribute("data-source"));
+    var draw = charts[element.getAttribute("data-chart")];
+    if (source && draw) {
+      draw(element, JSON.parse(source.textContent));
+    }
+  });
+})();
