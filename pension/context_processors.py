@@ -12,10 +12,38 @@ from pension.models import User
 RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR, User.Role.TAX)
 
 
+# The entries a menu gathers, so that a township clerk's sixteen entries fit one row.
+MENUS = (
+    ("enrollment", "参保登记", ("residents", "findings", "benefits", "registry", "department")),
+    ("collection", "征缴", ("progress", "counter", "proxy", "agents", "notices", "ledger")),
+)
+
+
+def navigation_bar(items: list[tuple[str, str, str]]) -> list[dict]:
+    """The navigation bar: links {key, label, url} and menus {key, label, entries: [(key,
+    label, url)]}, each menu where its first entry would stand; a menu of one entry is that
+    entry as a link."""
+    menus = {key: [item for item in items if item[0] in keys] for key, _label, keys in MENUS}
+    owner = {entry: key for key, _label, keys in MENUS for entry in keys}
+    labels = {key: label for key, label, _keys in MENUS}
+    bar: list[dict] = []
+    placed = set()
+    for key, label, url in items:
+        menu = owner.get(key)
+        if menu is None or len(menus[menu]) == 1:
+            bar.append({"key": key, "label": label, "url": url})
+        elif menu not in placed:
+            placed.add(menu)
+            entries = menus[menu]
+            bar.append({"key": menu, "label": labels[menu], "entries": entries,
+                        "keys": [entry[0] for entry in entries]})  # fmt: skip
+    return bar
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_bar": []}
     items = [
         ("home", "工作台", reverse("enrollment:home")),
         ("dashboard", "看板", reverse("dashboard_home")),
@@ -38,4 +66,4 @@ def navigation(request: HttpRequest) -> dict:
         ]
     if user.is_staff:
         items.append(("admin", "系统配置", reverse("admin:index")))
-    return {"nav_items": items}
+    return {"nav_items": items, "nav_bar": navigation_bar(items)}

@@ -32,10 +32,13 @@
           symbol: "diamond",
           lineStyle: { type: "dashed" },
           data: data.milestones,
+          // The due dates as faint verticals; their names are in the tooltip and the badges
+          // under the chart (close dates would write over each other here).
           markLine: {
             silent: true,
             symbol: "none",
-            label: { formatter: "{b}" },
+            label: { show: false },
+            lineStyle: { type: "dotted", opacity: 0.5 },
             data: data.milestone_marks,
           },
         },
