@@ -13,7 +13,15 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pen
 # The demo runs with no environment at all: SQLite and in-process tasks.
 DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL -u SECRET_KEY -u DEBUG
 
-.PHONY: demo test setup lint smoke clean
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here), with a
+# CJK font so that Chinese pages render in their screenshots. Installing needs root: sudo otherwise.
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES)
+
+.PHONY: demo test setup browser lint smoke clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +34,12 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
+browser: $(CHROMIUM)
+
+# The package lists are refreshed only when the install cannot find the packages in them.
+$(CHROMIUM):
+	$(APT_INSTALL) || { $(SUDO) apt-get update -qq && $(APT_INSTALL); }
+
 demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
@@ -35,7 +49,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup lint
+test: setup browser lint
 	$(TEST_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	@# pytest exits 5 when it collects no test; that is not a failure of the suite.
