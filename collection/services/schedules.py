@@ -66,6 +66,16 @@ def schedule_for(*, province_code: str, year: int) -> ContributionSchedule | Non
     )
 
 
+def schedule_years(*, province_code: str) -> list[int]:
+    """The years the province has a contribution schedule for, latest first."""
+    return list(
+        ContributionSchedule.objects.filter(province_id=province_code)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
 def resident_qualifies_for_proxy(*, resident: Resident, schedule: ContributionSchedule) -> bool:
     """In a qualifying group this year, backed by a department list dated in the year."""
     year_end = datetime.date(schedule.year, 12, 31)

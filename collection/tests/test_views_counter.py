@@ -72,3 +72,48 @@ def test_auditors_cannot_record_payments(client, county, resident):
     client.force_login(auditor)
     assert pay(client, resident).status_code == 403
     assert not Payment.objects.exists()
+
+
+# --- the year the counter opens on ---------------------------------------------------------
+
+
+def counter(client, resident, **query):
+    return client.get(reverse("collection:counter"), {"resident": resident.pk, **query})
+
+
+def test_without_this_years_schedule_the_counter_opens_on_the_latest_configured_year(
+    client, township_user, resident
+):
+    client.force_login(township_user)
+
+    response = counter(client, resident)
+
+    assert response.context["year"] == 2023  # only 2023's Yunnan schedule ships
+    assert response.context["form"].fields["amount"].choices
+    assert 2023 in response.context["years"]
+
+
+def test_a_year_asked_for_opens_with_its_tiers_and_is_posted_with_the_payment(
+    client, township_user, resident
+):
+    client.force_login(township_user)
+
+    response = counter(client, resident, year="2023")
+
+    assert response.context["form"]["year"].value() == 2023
+    assert 'name="year" value="2023"' in response.content.decode()
+
+
+def test_a_year_or_resident_that_is_not_a_number_is_no_server_error_and_writes_nothing(
+    client, township_user, resident
+):
+    client.force_login(township_user)
+
+    bad_year = counter(client, resident, year="二〇二三")
+    bad_resident = client.get(reverse("collection:counter"), {"resident": "abc"})
+    posted = pay(client, resident, year="abc")
+
+    assert bad_year.status_code == 200 and bad_year.context["year"] == 2023
+    assert bad_resident.status_code == 404
+    assert posted.status_code == 200 and not Payment.objects.exists()
+    assert "缴费年度" in posted.content.decode()

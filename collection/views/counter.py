@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
 from collection.models import Payment
 from collection.services import PaymentRejected, payment_record
-from collection.services.schedules import tiers_open_to
+from collection.services.schedules import schedule_years, tiers_open_to
 from enrollment.models import Resident
 from pension.money import in_capitals
 from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
@@ -22,7 +23,10 @@ COUNTER_CHANNELS = [
 
 
 class CounterPaymentForm(forms.Form):
-    year = forms.IntegerField(label="缴费年度", min_value=2014, max_value=2100)
+    # Chosen above the form (the tiers are that year's), carried along unseen.
+    year = forms.IntegerField(
+        label="缴费年度", min_value=2014, max_value=2100, widget=forms.HiddenInput
+    )
     amount = forms.ChoiceField(label="缴费档次（元）")
     kind = forms.ChoiceField(
         label="缴费类型",
@@ -49,7 +53,21 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         pk = self.request.GET.get("resident") or self.request.POST.get("resident")
         if not pk:
             return None
+        if not str(pk).isdigit():
+            raise Http404("没有这个参保人")
         return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def _years(self, resident) -> list[int]:
+        return schedule_years(province_code=resident.village_id[:2])
+
+    def _year(self, value, resident) -> int:
+        """The year asked for when it is one, else this year if its schedule is configured,
+        else the latest configured one: the counter opens on tiers it can take."""
+        if value and str(value).isdigit() and 2014 <= int(value) <= 2100:
+            return int(value)
+        this_year = timezone.localdate().year
+        years = [y for y in self._years(resident) if y <= this_year + 1]
+        return this_year if this_year in years or not years else years[0]
 
     def _tiers(self, resident, year):
         return tiers_open_to(resident=resident, year=year)
@@ -62,13 +80,17 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         resident = self._resident()
         context["resident"] = resident
         if resident is not None:
-            year = int(self.request.GET.get("year") or timezone.localdate().year)
+            year = self._year(
+                self.request.POST.get("year") or self.request.GET.get("year"), resident
+            )
             if form is None:
                 form = CounterPaymentForm(
                     tiers=self._tiers(resident, year),
                     initial={"year": year, "kind": Payment.Kind.PERSONAL},
                 )
             context["form"] = form
+            context["year"] = year
+            context["years"] = sorted({year, *self._years(resident)}, reverse=True)
             context["payments"] = resident.payments.order_by("-paid_at")[:10]
         context["error"] = error
         return context
@@ -77,7 +99,7 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         resident = self._resident()
         if resident is None:
             return redirect("collection:counter")
-        year = int(request.POST.get("year") or timezone.localdate().year)
+        year = self._year(request.POST.get("year"), resident)
         form = CounterPaymentForm(request.POST, tiers=self._tiers(resident, year))
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
