@@ -38,9 +38,15 @@ month = get("/reconciliation/")
 assert 'data-testid="month-table"' in month, "the demo's reconciled month did not render"
 worklist = get("/reconciliation/discrepancies/")
 assert "对账差异" in worklist or "差异" in worklist
+dashboard = get("/dashboard/")
+assert 'data-chart="progress"' in dashboard and 'data-tile="reconciliation"' in dashboard, (
+    "the township's dashboard did not render its chart and tiles"
+)
+assert get("/static/vendor/echarts/echarts.min.js"), "ECharts is not served locally"
 docs = get("/api/docs/")
 assert "vendor/swagger-ui" in docs and "cdn" not in docs.lower(), "the API docs need a CDN"
 print(
     f"smoke: logged in, {len(numbers)} residents listed, resident page rendered,"
-    " the reconciled month and its differences shown, API docs served locally"
+    " the reconciled month and its differences shown, the dashboard drawn, API docs served"
+    " locally"
 )

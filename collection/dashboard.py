@@ -1,26 +1,36 @@
 """The collection app's dashboard tiles (pension.dashboard): progress against the milestones
-with the ranking, proxy payments done against qualifying, agents over their 双限 limits and
-notices overdue. Reads only, a fixed number of queries each."""
+with the ranking, proxy payments done against qualifying (应代尽代), residents due a pension and
+not paid it (应发尽发), agents over their 双限 limits and notices overdue. Reads only, a fixed
+number of queries each: the first three from the nightly progress table, never the residents."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef
-
-from collection.models import CashLimitBreach, Notice, Payment
+from collection.models import CashLimitBreach, Notice
 from collection.services.agents import agents_in_region_ids
-from collection.services.progress import progress_report, progress_series
-from collection.services.proxy import proxy_qualifying_residents
-from collection.services.schedules import schedule_for
-from pension.dashboard import DashboardRequest, DashboardTile, register_dashboard_tile
+from collection.services.progress import ProgressReport, progress_report, progress_series
+from collection.services.schedules import schedule_years
+from pension.dashboard import (
+    DashboardRequest,
+    DashboardTile,
+    register_campaign_years,
+    register_dashboard_tile,
+)
+
+
+def _report(request: DashboardRequest) -> ProgressReport:
+    return request.once(
+        "progress_report",
+        lambda: progress_report(region=request.region, year=request.year, day=request.day),
+    )
 
 
 def progress_tile(request: DashboardRequest) -> dict[str, Any]:
     """The rate over the year's snapshot days with the milestones as steps, and the ranking
     of the county's townships (bottom three marked) or a township's villages."""
-    report = progress_report(region=request.region, year=request.year, day=request.day)
+    report = _report(request)
     start = datetime.date(request.year, 1, 1)
     end = datetime.date(request.year, 12, 31)
     points = [
@@ -49,25 +59,23 @@ def progress_tile(request: DashboardRequest) -> dict[str, Any]:
     }
 
 
-def proxy_tile(request: DashboardRequest) -> dict[str, Any] | None:
+def proxy_tile(request: DashboardRequest) -> dict[str, Any]:
     """应代尽代: residents in a qualifying group this year, and how many of them have the
-    government's payment for it."""
-    schedule = schedule_for(province_code=request.region.code[:2], year=request.year)
-    if schedule is None:
-        return None
-    qualifying = proxy_qualifying_residents(county=request.region, schedule=schedule)
-    paid = Payment.objects.counted().filter(
-        resident_id=OuterRef("pk"), contribution_year=request.year, kind=Payment.Kind.PROXY
-    )
-    counts = dict(
-        qualifying.annotate(paid=Exists(paid))
-        .values("paid")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("paid", "n")
-    )
-    done, total = counts.get(True, 0), sum(counts.values())
-    return {"qualifying": total, "done": done, "missing": total - done}
+    government's payment for it, as the nightly progress table counted them."""
+    report = _report(request)
+    total = report.total
+    return {
+        "snapshot_day": report.snapshot_day,
+        "qualifying": total.proxy_qualifying,
+        "done": total.proxy_qualifying_paid,
+        "missing": total.proxy_qualifying - total.proxy_qualifying_paid,
+    }
+
+
+def benefits_tile(request: DashboardRequest) -> dict[str, Any]:
+    """应发尽发: residents due a pension and not receiving it, as counted nightly."""
+    report = _report(request)
+    return {"snapshot_day": report.snapshot_day, "due": report.total.benefits_due}
 
 
 def agents_tile(request: DashboardRequest) -> dict[str, Any]:
@@ -101,10 +109,12 @@ def notices_tile(request: DashboardRequest) -> dict[str, Any]:
 
 
 def register() -> None:
+    register_campaign_years(lambda region: schedule_years(province_code=region.code[:2]))
     for tile in (
         DashboardTile("progress", 10, "collection/dashboard/progress.html", progress_tile,
                       wide=True),
         DashboardTile("proxy", 20, "collection/dashboard/proxy.html", proxy_tile),
+        DashboardTile("benefits", 40, "collection/dashboard/benefits.html", benefits_tile),
         DashboardTile("agents", 50, "collection/dashboard/agents.html", agents_tile),
         DashboardTile("notices", 60, "collection/dashboard/notices.html", notices_tile),
     ):  # fmt: skip

@@ -356,6 +356,15 @@ class VillageProgress(models.Model):
     )
     paid = models.PositiveIntegerField("已缴人数", help_text="有个人缴费或政府代缴的人数")
     proxy_paid = models.PositiveIntegerField("政府代缴人数", default=0)
+    proxy_qualifying = models.PositiveIntegerField(
+        "符合代缴条件人数", default=0, help_text="应代尽代：当年属于代缴群体的参保人"
+    )
+    proxy_qualifying_paid = models.PositiveIntegerField(
+        "其中已代缴人数", default=0, help_text="符合代缴条件且已有当年政府代缴的人数"
+    )
+    benefits_due = models.PositiveIntegerField(
+        "应领未领人数", default=0, help_text="应发尽发：达到领取条件、尚未领取待遇的人数"
+    )
     amount = models.DecimalField("个人缴费金额（元）", **MONEY, default=Decimal("0.00"))
 
     objects = VillageProgressQuerySet.as_manager()

@@ -1,5 +1,5 @@
-"""The enrollment app's dashboard tiles (pension.dashboard): open findings by kind, residents
-due a benefit and not receiving it (应发尽发), and comparisons overdue. Reads only."""
+"""The enrollment app's dashboard tiles (pension.dashboard): open findings by kind and the
+comparisons overdue. Reads only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from enrollment.models import Finding, Resident
+from enrollment.models import Finding
 from enrollment.selectors import overdue_comparisons
 from pension.dashboard import DashboardRequest, DashboardTile, register_dashboard_tile
 
@@ -27,11 +27,6 @@ def findings_tile(request: DashboardRequest) -> dict[str, Any]:
     return {"kinds": kinds, "total": sum(counts.values())}
 
 
-def benefits_tile(request: DashboardRequest) -> dict[str, Any]:
-    due = Resident.objects.in_region(request.region.code).benefits_due(request.day)
-    return {"due": due.count()}
-
-
 def comparisons_tile(request: DashboardRequest) -> dict[str, Any]:
     return {"overdue": overdue_comparisons(region=request.region, on=request.day)}
 
@@ -39,7 +34,6 @@ def comparisons_tile(request: DashboardRequest) -> dict[str, Any]:
 def register() -> None:
     for tile in (
         DashboardTile("findings", 30, "enrollment/dashboard/findings.html", findings_tile),
-        DashboardTile("benefits", 40, "enrollment/dashboard/benefits.html", benefits_tile),
         DashboardTile("comparisons", 70, "enrollment/dashboard/comparisons.html",
                       comparisons_tile),
     ):  # fmt: skip

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pension.models import Region
@@ -30,6 +30,14 @@ class DashboardRequest:
     region: Region
     year: int
     day: datetime.date
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` the first time a tile asks for `key`, the same answer after: two tiles
+        reading one report (the progress table) read it once per page."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def is_county(self) -> bool:
@@ -46,10 +54,25 @@ class DashboardTile:
 
 
 _tiles: dict[str, DashboardTile] = {}
+# Which years a region has a campaign for (the collection app knows: its schedules), latest
+# first; the dashboard opens on this year when it is one of them, else on the latest.
+_campaign_years: list[Callable[[Region], list[int]]] = []
 
 
 def register_dashboard_tile(tile: DashboardTile) -> None:
     _tiles[tile.key] = tile
+
+
+def register_campaign_years(provider: Callable[[Region], list[int]]) -> None:
+    _campaign_years.append(provider)
+
+
+def dashboard_default_year(region: Region, this_year: int) -> int:
+    """This year, unless the region has campaigns and none for this year: then the latest one
+    not after next year (a county whose new schedule is not entered yet keeps last year's)."""
+    years = sorted({y for provider in _campaign_years for y in provider(region)}, reverse=True)
+    years = [y for y in years if y <= this_year + 1]
+    return this_year if this_year in years or not years else years[0]
 
 
 def dashboard_tiles() -> list[DashboardTile]:
@@ -70,7 +93,9 @@ __all__ = [
     "DASHBOARD_LEVELS",
     "DashboardRequest",
     "DashboardTile",
+    "dashboard_default_year",
     "dashboard_render",
     "dashboard_tiles",
+    "register_campaign_years",
     "register_dashboard_tile",
 ]

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
-from pension.dashboard import DASHBOARD_LEVELS, DashboardRequest, dashboard_render
+from pension.dashboard import (
+    DASHBOARD_LEVELS,
+    DashboardRequest,
+    dashboard_default_year,
+    dashboard_render,
+)
 from pension.exporters import rejections_workbook
 from pension.http import XLSX, attachment
 from pension.imports import progress_of
@@ -91,14 +96,16 @@ class ImportJobRejectionsView(RegionScopedMixin, DetailView):
 
 
 def dashboard_period(
-    value: str | None, today: datetime.date | None = None
+    value: str | None, region: Region, today: datetime.date | None = None
 ) -> tuple[int, datetime.date]:
-    """(year, day) the dashboard shows: the asked year if it is a sensible one, else this one;
-    today, or the last day of a past year."""
+    """(year, day) the dashboard shows: the asked year if it is a sensible one, else the
+    region's default (this year's campaign, or the latest); today, or the last day of a past
+    year."""
     today = today or timezone.localdate()
-    year = today.year
     if value and value.isdigit() and FIRST_YEAR <= int(value) <= today.year + 1:
         year = int(value)
+    else:
+        year = dashboard_default_year(region, today.year)
     return year, min(today, datetime.date(year, 12, 31))
 
 
@@ -134,7 +141,7 @@ class DashboardView(DashboardRegionsMixin, TemplateView):
         region = get_object_or_404(
             self.get_queryset().select_related("parent"), code=self.kwargs["region_code"]
         )
-        year, day = dashboard_period(self.request.GET.get("year"))
+        year, day = dashboard_period(self.request.GET.get("year"), region)
         request = DashboardRequest(region=region, year=year, day=day)
         parent = region.parent if region.level == Region.Level.TOWNSHIP else None
         if parent is not None and not self.request.user.can_see_region(parent.code):

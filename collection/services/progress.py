@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, Sum, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from collection.models import Milestone, Payment, Target, VillageProgress
+from collection.services.proxy import proxy_qualifying
 from collection.services.schedules import schedule_for
 from enrollment.importers import place_key
 from enrollment.models import Resident
@@ -481,8 +482,10 @@ def progress_rebuild(
     One INSERT ... SELECT ... GROUP BY with ON CONFLICT DO UPDATE (PostgreSQL, and SQLite for
     the demo): expected is the village's target, or its enrolled residents (sealed residents
     have their own status and so drop out); paid counts distinct residents with a counted
-    personal or proxy payment for the year paid on or before the day. Running it again for the
-    same day rewrites the same rows.
+    personal or proxy payment for the year paid on or before the day. Beside them, what the
+    dashboards read without scanning residents: who qualifies for the year's proxy payment and
+    how many of them have it (应代尽代), and who is due a pension and not receiving it (应发尽发).
+    Running it again for the same day rewrites the same rows.
     """
     refusal = progress_recount_refusal(actor=actor, county=county)
     if refusal:
@@ -514,6 +517,16 @@ def progress_rebuild(
     )
     enrolled_sql, enrolled_params = enrolled.query.sql_with_params()
     resident_sql, paid_params = per_resident.query.sql_with_params()
+    qualifying_sql, qualifying_params = _qualifying_sql(county=county, year=year, day=day)
+    due = (
+        Resident.objects.in_region(county.code)
+        .benefits_due(day)
+        .annotate(unit=F("village_id"))
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    due_sql, due_params = due.query.sql_with_params()
     paid_sql = (
         "SELECT x.unit, COUNT(*) AS paid, SUM(x.proxy) AS proxy_paid,"  # noqa: S608
         f" SUM(x.personal_amount) AS amount FROM ({resident_sql}) x GROUP BY x.unit"
@@ -524,23 +537,53 @@ def progress_rebuild(
     )  # fmt: skip
     # SQLite reads "ON CONFLICT" after a join as the join's ON unless the SELECT has a WHERE.
     sql = (
-        f"INSERT INTO {progress} (village_id, year, day, expected, paid, proxy_paid, amount)"  # noqa: S608
+        f"INSERT INTO {progress} (village_id, year, day, expected, paid, proxy_paid, amount,"  # noqa: S608
+        " proxy_qualifying, proxy_qualifying_paid, benefits_due)"
         f" SELECT v.code, %s, %s, COALESCE(t.{q('count')}, e.n, 0), COALESCE(p.paid, 0),"
-        " COALESCE(p.proxy_paid, 0), COALESCE(p.amount, 0)"
+        " COALESCE(p.proxy_paid, 0), COALESCE(p.amount, 0), COALESCE(g.n, 0),"
+        " COALESCE(g.done, 0), COALESCE(b.n, 0)"
         f" FROM {region} v"
         f" LEFT JOIN {target} t ON t.region_id = v.code AND t.year = %s"
         f" LEFT JOIN ({enrolled_sql}) e ON e.unit = v.code"
         f" LEFT JOIN ({paid_sql}) p ON p.unit = v.code"
+        f" LEFT JOIN ({qualifying_sql}) g ON g.unit = v.code"
+        f" LEFT JOIN ({due_sql}) b ON b.unit = v.code"
         " WHERE v.level = %s AND v.code LIKE %s"
         " ON CONFLICT (village_id, year, day) DO UPDATE SET expected = excluded.expected,"
-        " paid = excluded.paid, proxy_paid = excluded.proxy_paid, amount = excluded.amount"
+        " paid = excluded.paid, proxy_paid = excluded.proxy_paid, amount = excluded.amount,"
+        " proxy_qualifying = excluded.proxy_qualifying,"
+        " proxy_qualifying_paid = excluded.proxy_qualifying_paid,"
+        " benefits_due = excluded.benefits_due"
     )
     params = [
-        year, day, year, *enrolled_params, *paid_params, Region.Level.VILLAGE, f"{county.code}%",
+        year, day, year, *enrolled_params, *paid_params, *qualifying_params, *due_params,
+        Region.Level.VILLAGE, f"{county.code}%",
     ]  # fmt: skip
     with transaction.atomic():
         staging.tune_for_bulk_work()
         return staging.execute(sql, params)
+
+
+def _qualifying_sql(*, county: Region, year: int, day: datetime.date) -> tuple[str, tuple]:
+    """SQL of (unit, n, done) per village: the residents who qualify for the year's proxy
+    payment (应代尽代) and how many of them have it, paid on or before the day."""
+    schedule = schedule_for(province_code=county.code[:2], year=year)
+    if schedule is None:  # no schedule, no proxy payment: nobody qualifies
+        return "SELECT NULL AS unit, 0 AS n, 0 AS done WHERE 1 = 0", ()
+    paid = Payment.objects.counted().filter(
+        resident_id=OuterRef("pk"),
+        contribution_year=year,
+        kind=Payment.Kind.PROXY,
+        paid_at__lt=_end_of(day),
+    )
+    qualifying = (
+        proxy_qualifying(region_code=county.code, schedule=schedule)
+        .annotate(unit=F("village_id"), has_paid=Exists(paid))
+        .values("unit")
+        .annotate(n=Count("pk"), done=Count("pk", filter=Q(has_paid=True)))
+        .order_by()
+    )
+    return qualifying.query.sql_with_params()
 
 
 # --- reading progress ----------------------------------------------------------------------
@@ -572,6 +615,9 @@ class ProgressUnit:
     expected: int = 0
     paid: int = 0
     proxy_paid: int = 0
+    proxy_qualifying: int = 0  # 应代尽代: residents who qualify for the proxy payment
+    proxy_qualifying_paid: int = 0  # of whom have it
+    benefits_due: int = 0  # 应发尽发: residents due a pension and not receiving it
     amount: Decimal = ZERO
     has_target: bool = False
     milestone: Milestone | None = None
@@ -668,6 +714,9 @@ def _sums(queryset, length: int, *by: str):
             expected=Sum("expected"),
             paid=Sum("paid"),
             proxy_paid=Sum("proxy_paid"),
+            proxy_qualifying=Sum("proxy_qualifying"),
+            proxy_qualifying_paid=Sum("proxy_qualifying_paid"),
+            benefits_due=Sum("benefits_due"),
             amount=Sum("amount"),
         )
         .order_by(*by, "unit")
@@ -712,6 +761,9 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
                 expected=targets.get(code, row.get("expected") or 0),
                 paid=row.get("paid") or 0,
                 proxy_paid=row.get("proxy_paid") or 0,
+                proxy_qualifying=row.get("proxy_qualifying") or 0,
+                proxy_qualifying_paid=row.get("proxy_qualifying_paid") or 0,
+                benefits_due=row.get("benefits_due") or 0,
                 amount=row.get("amount") or ZERO,
                 has_target=code in targets,
                 milestone=in_force,
@@ -725,6 +777,9 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
         expected=targets.get(region.code, sum(u.expected for u in units)),
         paid=sum(u.paid for u in units),
         proxy_paid=sum(u.proxy_paid for u in units),
+        proxy_qualifying=sum(u.proxy_qualifying for u in units),
+        proxy_qualifying_paid=sum(u.proxy_qualifying_paid for u in units),
+        benefits_due=sum(u.benefits_due for u in units),
         amount=sum((u.amount for u in units), ZERO),
         has_target=region.code in targets,
         milestone=in_force,

@@ -96,6 +96,25 @@ def proxy_qualifying_residents(*, county: Region, schedule: ContributionSchedule
     Each row carries `proxy_category`, the first qualifying listing in the order of the
     categories, so that a resident listed twice is batched once under a stable category.
     """
+    listings = _qualifying_listings(schedule)
+    return proxy_qualifying(region_code=county.code, schedule=schedule).annotate(
+        proxy_category=Subquery(listings.values("category")[:1])
+    )
+
+
+def proxy_qualifying(*, region_code: str, schedule: ContributionSchedule):
+    """The residents of a region who qualify for the proxy payment of the schedule's year,
+    without their category: the set the progress table counts (应代尽代)."""
+    return (
+        Resident.objects.in_region(region_code)
+        .filter(status__in=PAYABLE_STATUSES)
+        .filter(Exists(_qualifying_listings(schedule)))
+    )
+
+
+def _qualifying_listings(schedule: ContributionSchedule):
+    """A resident's qualifying listings for the year (OuterRef: the resident), in the order
+    of the categories."""
     categories = [c for c in SpecialGroupMembership.Category if schedule.qualifies(c)]
     year_end = datetime.date(schedule.year, 12, 31)
     listings = (
@@ -110,12 +129,7 @@ def proxy_qualifying_residents(*, county: Region, schedule: ContributionSchedule
             )
         )
     )
-    return (
-        Resident.objects.in_region(county.code)
-        .filter(status__in=PAYABLE_STATUSES)
-        .filter(Exists(listings))
-        .annotate(proxy_category=Subquery(listings.values("category")[:1]))
-    )
+    return listings
 
 
 def _proxy_paid(year: int) -> Exists:

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from collection.models import CashLimitBreach, Notice, Payment, VillageProgress
+from collection.services.progress import progress_rebuild
 from conftest import make_group, make_user, make_village
 from enrollment.models import Finding, SpecialGroupMembership
 from enrollment.tests.factories import ResidentFactory
@@ -105,6 +106,18 @@ def test_an_unreasonable_year_falls_back_to_this_year(client, county_user, count
     assert response.context["year"] == 2023
 
 
+def test_a_year_whose_schedule_is_not_entered_yet_opens_on_the_latest_campaign(
+    client, county_user, county
+):
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 9, tzinfo=SHANGHAI)):
+        response = dashboard(client, county_user, county)
+        asked = dashboard(client, county_user, county, year="2026")
+
+    assert response.context["year"] == 2023  # Yunnan's 2023 schedule is the latest shipped
+    assert response.context["day"] == datetime.date(2023, 12, 31)
+    assert asked.context["year"] == 2026
+
+
 # --- progress ----------------------------------------------------------------------------------
 
 
@@ -174,7 +187,15 @@ def test_open_findings_are_counted_by_kind_in_the_region_only_and_link_to_their_
     assert link in response.content.decode()
 
 
-def test_proxy_payments_done_are_set_against_the_residents_who_qualify(
+def proxy_payment(resident, voucher, paid_on):
+    Payment.objects.create(
+        resident=resident, contribution_year=2023, amount=Decimal("200.00"), kind="proxy",
+        channel="government", source="proxy_batch", voucher_no=voucher,
+        paid_at=datetime.datetime.combine(paid_on, datetime.time(10), tzinfo=SHANGHAI),
+    )  # fmt: skip
+
+
+def test_proxy_payments_done_are_set_against_the_residents_who_qualify_as_counted_nightly(
     client, county_user, county, village
 ):
     listed = []
@@ -185,25 +206,32 @@ def test_proxy_payments_done_are_set_against_the_residents_who_qualify(
             list_date=datetime.date(2023, 3, 1), valid_from=datetime.date(2023, 3, 1),
         )  # fmt: skip
         listed.append(resident)
-    ResidentFactory(village=village, area="530927")  # in no group
-    Payment.objects.create(
-        resident=listed[0], contribution_year=2023, amount=Decimal("200.00"), kind="proxy",
-        channel="government", source="proxy_batch", voucher_no="P1",
-        paid_at=datetime.datetime(2023, 5, 1, 10, tzinfo=SHANGHAI),
-    )  # fmt: skip
+    unlisted = ResidentFactory(village=village, area="530927")
+    proxy_payment(listed[0], "P1", datetime.date(2023, 5, 1))
+    proxy_payment(listed[1], "P2", datetime.date(2023, 7, 25))  # after the count's day
+    proxy_payment(unlisted, "P3", datetime.date(2023, 5, 1))  # paid, but in no group
+    progress_rebuild(county=county, year=2023, day=datetime.date(2023, 7, 20))
 
     response = dashboard(client, county_user, county)
 
-    assert tile(response, "proxy") == {"qualifying": 3, "done": 1, "missing": 2}
+    assert tile(response, "proxy") == {
+        "snapshot_day": datetime.date(2023, 7, 20), "qualifying": 3, "done": 1, "missing": 2,
+    }  # fmt: skip
+    row = VillageProgress.objects.get(village=village)
+    assert (row.proxy_qualifying, row.proxy_qualifying_paid, row.proxy_paid) == (3, 1, 2)
 
 
-def test_residents_due_a_benefit_are_counted(client, county_user, county, village):
+def test_residents_due_a_benefit_are_counted_nightly(client, county_user, county, village):
     for born in (datetime.date(1950, 1, 1), datetime.date(1980, 1, 1)):
         ResidentFactory(village=village, area="530927", birth_date=born, contribution_years=15)
+    progress_rebuild(county=county, year=2023, day=datetime.date(2023, 7, 20))
+    ResidentFactory(
+        village=village, area="530927", birth_date=datetime.date(1951, 1, 1), contribution_years=15
+    )  # fmt: skip  (after the night's count)
 
     response = dashboard(client, county_user, county)
 
-    assert tile(response, "benefits") == {"due": 1}
+    assert tile(response, "benefits") == {"snapshot_day": datetime.date(2023, 7, 20), "due": 1}
 
 
 def test_agents_over_a_limit_on_the_latest_check_are_listed(
