@@ -12,12 +12,16 @@ from collection.models import CashLimitBreach, Notice
 from collection.services.agents import agents_in_region_ids
 from collection.services.progress import ProgressReport, progress_report, progress_series
 from collection.services.schedules import schedule_years
+from enrollment.models import Resident
 from pension.dashboard import (
     DashboardRequest,
     DashboardTile,
     register_campaign_years,
     register_dashboard_tile,
 )
+
+TODO_VILLAGES = 5  # the villages a township's to-do list names
+NOTICE_WARNING_DAYS = 7  # notices due within this many days are on the to-do list
 
 
 def _report(request: DashboardRequest) -> ProgressReport:
@@ -108,9 +112,39 @@ def notices_tile(request: DashboardRequest) -> dict[str, Any]:
     return {"overdue": overdue.count()}
 
 
+def todo_tile(request: DashboardRequest) -> dict[str, Any] | None:
+    """A township's to-do list: the villages with the most residents still to pay (from the
+    progress table), residents eligible but not enrolled, notices due within a week."""
+    if request.is_county:
+        return None
+    report = _report(request)
+    villages = sorted(
+        ((max(unit.expected - unit.paid, 0), unit) for unit in report.units),
+        key=lambda pair: (-pair[0], pair[1].code),
+    )
+    eligible = (
+        Resident.objects.in_region(request.region.code)
+        .filter(status=Resident.Status.ELIGIBLE)
+        .count()
+    )
+    due_soon = Notice.objects.filter(
+        group__code__startswith=request.region.code,
+        generated_at__isnull=True,
+        due_on__gte=request.day,
+        due_on__lte=request.day + datetime.timedelta(days=NOTICE_WARNING_DAYS),
+    ).count()
+    return {
+        "villages": [(left, unit) for left, unit in villages if left][:TODO_VILLAGES],
+        "eligible": eligible,
+        "notices_due_soon": due_soon,
+        "warning_days": NOTICE_WARNING_DAYS,
+    }
+
+
 def register() -> None:
     register_campaign_years(lambda region: schedule_years(province_code=region.code[:2]))
     for tile in (
+        DashboardTile("todo", 5, "collection/dashboard/todo.html", todo_tile, wide=True),
         DashboardTile("progress", 10, "collection/dashboard/progress.html", progress_tile,
                       wide=True),
         DashboardTile("proxy", 20, "collection/dashboard/proxy.html", proxy_tile),

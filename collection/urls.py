@@ -1,7 +1,7 @@
 from django.urls import path
 
 from collection.views import agents as agent_views
-from collection.views import counter, ledger
+from collection.views import calls, counter, ledger
 from collection.views import notices as notice_views
 from collection.views import progress as progress_views
 from collection.views import proxy as proxy_views
@@ -15,6 +15,9 @@ urlpatterns = [
         ledger.LedgerDownloadView.as_view(),
         name="ledger_download",
     ),
+    # who has not paid yet, for the campaign calls (views/calls.py)
+    path("unpaid/<str:region_code>/", calls.UnpaidListView.as_view(), name="unpaid"),
+    path("unpaid/<str:region_code>.xlsx", calls.UnpaidExportView.as_view(), name="unpaid_export"),
     # counter and receipts (views/counter.py)
     path("counter/", counter.CounterView.as_view(), name="counter"),
     path("receipts/<int:pk>/", counter.ReceiptView.as_view(), name="receipt"),

@@ -344,3 +344,22 @@ def test_an_agent_gets_404_for_the_register_of_a_village_not_theirs(
     client.force_login(neighbour_agent)
     assert client.get(reverse("collection:agent_register", args=[village.code])).status_code == 404
     assert client.get(reverse("collection:agent_register", args=[township.code])).status_code == 404
+
+
+def test_an_agent_sees_how_many_of_each_village_have_not_paid_and_reaches_the_list(
+    client, agent, village, resident
+):
+    ResidentFactory(village=village, area="530927")
+    paid = ResidentFactory(village=village, area="530927")
+    payment_record(
+        resident=paid, contribution_year=2023, amount=Decimal("300.00"), kind="personal",
+        channel="wechat", source="tax_sync", voucher_no="T-1",
+    )  # fmt: skip
+    client.force_login(agent)
+
+    response = client.get(page(agent))
+
+    assert response.context["unpaid"] == [(village, 2)]
+    assert reverse("collection:unpaid", args=[village.code]) + "?year=2023" in (
+        response.content.decode()
+    )

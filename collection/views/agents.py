@@ -16,6 +16,7 @@ from django.views.generic import TemplateView, View
 
 from collection.exporters.agents import agent_register_workbook
 from collection.models import CashReceipt
+from collection.selectors import unpaid_counts
 from collection.services.agents import (
     AgentCashRejected,
     agent_breach_history,
@@ -30,6 +31,7 @@ from collection.services.agents import (
     remittance_record,
 )
 from enrollment.models import Resident
+from pension.dashboard import dashboard_default_year
 from pension.http import XLSX, attachment
 from pension.idnumber import normalise
 from pension.models import Region, User
@@ -215,17 +217,25 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         agent = self.agent
         context["agent"] = agent
-        context["villages"] = agent_villages(agent=agent)
+        villages = list(agent_villages(agent=agent))
+        context["villages"] = villages
+        today = timezone.localdate()
+        # The campaign's year: this one, or the latest whose schedule is entered.
+        year = dashboard_default_year(villages[0], today.year) if villages else today.year
+        if villages:
+            # 催缴: each village's residents not paid for this campaign yet, to call on.
+            counts = unpaid_counts(region_codes=[v.code for v in villages], year=year)
+            context["unpaid_year"] = year
+            context["unpaid"] = [(village, counts.get(village.code, 0)) for village in villages]
         context["position"] = agent_cash_position(agent=agent)
         context["receipts"] = agent_receipts(agent=agent, limit=RECEIPTS_SHOWN)
         context["breach_history"] = agent_breach_history(agent=agent)
         context["can_record"] = self.can_record
         if self.can_record:
-            today = timezone.localdate()
             context.setdefault(
                 "receipt_form",
                 CashReceiptForm(
-                    agent=agent, initial={"collected_on": today, "contribution_year": today.year}
+                    agent=agent, initial={"collected_on": today, "contribution_year": year}
                 ),
             )
             context.setdefault(

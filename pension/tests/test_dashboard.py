@@ -346,3 +346,40 @@ def test_the_dashboard_costs_the_same_queries_however_much_there_is_to_show(
         ResidentFactory(village=village, area="530927")
 
     assert queries() == small
+
+
+# --- the township's to-do list -----------------------------------------------------------------
+
+
+def test_a_township_is_told_which_villages_have_most_left_to_pay_and_what_else_is_due(
+    client, township_user, township, village
+):
+    second = make_village(township, 201, "贺岭村")
+    done = make_village(township, 202, "南撒村")
+    snapshot(village, 100, 90)
+    snapshot(second, 100, 40)
+    snapshot(done, 50, 50)
+    ResidentFactory(village=village, area="530927", status="eligible")
+    group = make_group(village)
+    Notice.objects.create(group=group, kind="monthly", period="2023-06",
+                          due_on=datetime.date(2023, 7, 25))  # fmt: skip
+    Notice.objects.create(group=group, kind="monthly", period="2023-07",
+                          due_on=datetime.date(2023, 8, 20))  # fmt: skip
+
+    response = dashboard(client, township_user, township)
+
+    todo = tile(response, "todo")
+    assert [(left, unit.name) for left, unit in todo["villages"]] == [
+        (60, "贺岭村"),
+        (10, "糯良村"),
+    ]
+    assert (todo["eligible"], todo["notices_due_soon"]) == (1, 1)
+    assert reverse("collection:unpaid", args=[second.code]) + "?year=2023" in (
+        response.content.decode()
+    )
+
+
+def test_the_county_has_no_to_do_list_of_its_own(client, county_user, county):
+    response = dashboard(client, county_user, county)
+
+    assert "todo" not in dict(response.context["tiles_by_key"])
