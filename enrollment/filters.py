@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from enrollment.models import Finding
+from enrollment.models import Finding, Resident
 from pension import idnumber
 
 
@@ -25,3 +25,41 @@ class FindingFilter(django_filters.FilterSet):
         # ID numbers are pasted with full-width digits, spaces or a lower-case x.
         number = idnumber.normalise(value)
         return queryset.filter(Q(name__contains=value.strip()) | Q(id_number__startswith=number))
+
+
+class ResidentFilter(django_filters.FilterSet):
+    """The resident list's filters and order, shared by the page and its export."""
+
+    q = django_filters.CharFilter(label="身份证号码或姓名", method="search")
+    status = django_filters.ChoiceFilter(
+        label="参保状态", choices=Resident.Status.choices, empty_label="全部状态"
+    )
+    region = django_filters.CharFilter(
+        label="区划代码", field_name="village__code", lookup_expr="startswith"
+    )
+    sort = django_filters.OrderingFilter(
+        label="排序",
+        fields=(
+            ("village_id", "village"),
+            ("name", "name"),
+            ("birth_date", "birth_date"),
+            ("status", "status"),
+        ),
+        field_labels={
+            "village": "村(社区)", "name": "姓名", "birth_date": "出生日期", "status": "参保状态",
+        },
+    )  # fmt: skip
+
+    class Meta:
+        model = Resident
+        fields = ["q", "status", "region"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    @property
+    def qs(self):
+        # A stable order under any sort, so that pages never repeat or skip a resident.
+        rows = super().qs
+        order = list(rows.query.order_by) or ["village_id", "name"]
+        return rows.order_by(*order, "pk")

@@ -11,11 +11,10 @@ from enrollment.models import Finding, Resident, SpecialGroupMembership
 from pension.models import AuditEntry, ImportJob, Region, User
 
 
-def resident_search(*, user: User, text: str = "", status: str = "") -> QuerySet[Resident]:
-    rows = Resident.objects.visible_to(user).search(text)
-    if status:
-        rows = rows.filter(status=status)
-    return rows.select_related("village__parent", "group")
+def resident_list(*, user: User) -> QuerySet[Resident]:
+    """The residents a user may list, with what a list row shows joined (no query per row);
+    enrollment.filters.ResidentFilter narrows and orders them for the page and the export."""
+    return Resident.objects.visible_to(user).select_related("village__parent", "group")
 
 
 def resident_status_counts(*, user: User) -> list[tuple[str, str, int]]:

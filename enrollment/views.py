@@ -12,7 +12,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from enrollment import selectors
 from enrollment.exporters import findings_workbook
-from enrollment.filters import FindingFilter
+from enrollment.filters import FindingFilter, ResidentFilter
 from enrollment.forms import (
     DepartmentUploadForm,
     FindingResolveForm,
@@ -57,18 +57,25 @@ class ResidentListView(RegionScopedMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return selectors.resident_search(
-            user=self.request.user,
-            text=self.request.GET.get("q", ""),
-            status=self.request.GET.get("status", ""),
+        self.filterset = ResidentFilter(
+            self.request.GET or None, queryset=selectors.resident_list(user=self.request.user)
         )
+        return self.filterset.qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        unsorted = query.copy()
+        unsorted.pop("sort", None)
         context.update(
+            filter=self.filterset,
             q=self.request.GET.get("q", ""),
             status=self.request.GET.get("status", ""),
+            sort=self.request.GET.get("sort", ""),
             status_choices=Resident.Status.choices,
+            query=query.urlencode(),
+            unsorted=unsorted.urlencode(),
         )
         return context
 

@@ -1,4 +1,4 @@
-"""Workbooks the kernel writes: an import's rejected rows."""
+"""Workbooks the kernel writes: an import's rejected rows, and any list streamed to a file."""
 
 from __future__ import annotations
 
@@ -51,6 +51,21 @@ def write_workbook(
     *, title: str, header: Sequence[str], rows: Iterable[Sequence[object]], sheet: str = "Sheet1"
 ) -> bytes:
     """One sheet, streamed in write-only mode: a title row, a bold header, the rows."""
+    buffer = io.BytesIO()
+    write_workbook_to(buffer, title=title, header=header, rows=rows, sheet=sheet)
+    return buffer.getvalue()
+
+
+def write_workbook_to(
+    out,
+    *,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    sheet: str = "Sheet1",
+) -> None:
+    """As write_workbook, into `out` (a path or a binary file): a million rows never sit in
+    memory as cells, only as openpyxl's compressed stream."""
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet[:31])
     bold = Font(bold=True)
@@ -65,9 +80,7 @@ def write_workbook(
     ws.append(header_cells)
     for row in rows:
         ws.append([safe_cell(value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    book.save(out)
 
 
 def rejections_workbook(*, job: ImportJob) -> bytes:

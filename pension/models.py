@@ -366,3 +366,54 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ExportJobQuerySet:
+        """A download is its requester's: it holds what their region let them see."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(created_by=user)
+
+
+class ExportJob(models.Model):
+    """A list exported as a workbook by a worker, for lists too long to write while the page
+    waits (a county's million residents): progress while it runs, then the file to fetch."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待处理"
+        RUNNING = "running", "处理中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=30)
+    title = models.CharField("名称", max_length=200)
+    params = models.JSONField("筛选条件", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    rows = models.PositiveIntegerField("行数", default=0)
+    file = models.FileField("文件", upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField("文件名", max_length=255, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name="提交人", on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="export_job_progress_is_a_percentage", condition=Q(progress__lte=100)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

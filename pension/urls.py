@@ -11,6 +11,13 @@ urlpatterns = [
     path("api/", include("reconciliation.api.urls")),
     path("dashboard/", views.DashboardHomeView.as_view(), name="dashboard_home"),
     path("dashboard/<str:region_code>/", views.DashboardView.as_view(), name="dashboard"),
+    path("exports/", views.ExportJobCreateView.as_view(), name="export_create"),
+    path("exports/<int:pk>/", views.ExportJobDetailView.as_view(), name="export_job"),
+    path(
+        "exports/<int:pk>/download/",
+        views.ExportJobDownloadView.as_view(),
+        name="export_download",
+    ),
     path("jobs/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_job"),
     path(
         "jobs/<int:pk>/rejections.xlsx",

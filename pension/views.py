@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from pension.dashboard import (
@@ -19,9 +21,10 @@ from pension.dashboard import (
     dashboard_render,
 )
 from pension.exporters import rejections_workbook
+from pension.exports import ExportRefused, export_job_create
 from pension.http import XLSX, attachment
 from pension.imports import progress_of
-from pension.models import ImportJob, Region
+from pension.models import ExportJob, ImportJob, Region
 
 # The scheme began in 2009 (新农保); next year's contributions may be taken in December.
 FIRST_YEAR = 2009
@@ -158,3 +161,45 @@ class DashboardView(DashboardRegionsMixin, TemplateView):
             nav_active="dashboard",
         )
         return context
+
+
+# --- exports run by a worker ---------------------------------------------------------------
+
+
+class ExportJobCreateView(LoginRequiredMixin, View):
+    """A list page's "export" button: the list's kind and the page's query string."""
+
+    def post(self, request):
+        params = dict(QueryDict(request.POST.get("query", "")).items())
+        try:
+            job = export_job_create(kind=request.POST.get("kind", ""), user=request.user,
+                                    params=params)  # fmt: skip
+        except ExportRefused as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(
+                request.headers.get("Referer") or reverse("enrollment:home")
+            )
+        return HttpResponseRedirect(reverse("export_job", args=[job.pk]))
+
+
+class ExportJobDetailView(LoginRequiredMixin, DetailView):
+    """An export's progress while it runs, then its file; only its requester sees it."""
+
+    template_name = "pension/export_job.html"
+    context_object_name = "job"
+
+    def get_queryset(self):
+        return ExportJob.objects.visible_to(self.request.user)
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["pension/_export_job_status.html"]
+        return [self.template_name]
+
+
+class ExportJobDownloadView(ExportJobDetailView):
+    def get(self, request, *args, **kwargs):
+        job = self.get_object()
+        if job.status != ExportJob.Status.DONE or not job.file:
+            raise Http404("文件尚未生成")
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
