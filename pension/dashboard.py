@@ -67,6 +67,19 @@ def register_campaign_years(provider: Callable[[Region], list[int]]) -> None:
     _campaign_years.append(provider)
 
 
+# The scheme began in 2009 (新农保); next year's contributions may be taken in December.
+FIRST_YEAR = 2009
+
+
+def campaign_year(value: object, region: Region, this_year: int) -> int:
+    """The contribution year a page was asked for (`?year=`) when it is a sensible one, else
+    the region's default (dashboard_default_year): one rule for every page with a year."""
+    text = str(value or "").strip()
+    if text.isdigit() and FIRST_YEAR <= int(text) <= this_year + 1:
+        return int(text)
+    return dashboard_default_year(region, this_year)
+
+
 def dashboard_default_year(region: Region, this_year: int) -> int:
     """This year, unless the region has campaigns and none for this year: then the latest one
     not after next year (a county whose new schedule is not entered yet keeps last year's)."""
@@ -91,8 +104,10 @@ def dashboard_render(request: DashboardRequest) -> list[tuple[DashboardTile, dic
 
 __all__ = [
     "DASHBOARD_LEVELS",
+    "FIRST_YEAR",
     "DashboardRequest",
     "DashboardTile",
+    "campaign_year",
     "dashboard_default_year",
     "dashboard_render",
     "dashboard_tiles",

@@ -382,11 +382,7 @@ class ExportJob(models.Model):
     """A list exported as a workbook by a worker, for lists too long to write while the page
     waits (a county's million residents): progress while it runs, then the file to fetch."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "等待处理"
-        RUNNING = "running", "处理中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
+    Status = ImportJob.Status  # the same four steps as an import's
 
     kind = models.CharField("类型", max_length=30)
     title = models.CharField("名称", max_length=200)

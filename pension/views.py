@@ -16,8 +16,9 @@ from django.views.generic import DetailView, TemplateView
 
 from pension.dashboard import (
     DASHBOARD_LEVELS,
+    FIRST_YEAR,
     DashboardRequest,
-    dashboard_default_year,
+    campaign_year,
     dashboard_render,
 )
 from pension.exporters import rejections_workbook
@@ -25,9 +26,6 @@ from pension.exports import ExportRefused, export_job_create
 from pension.http import XLSX, attachment
 from pension.imports import progress_of
 from pension.models import ExportJob, ImportJob, Region
-
-# The scheme began in 2009 (新农保); next year's contributions may be taken in December.
-FIRST_YEAR = 2009
 
 
 class ManageResidentsRequiredMixin(LoginRequiredMixin):
@@ -105,10 +103,7 @@ def dashboard_period(
     region's default (this year's campaign, or the latest); today, or the last day of a past
     year."""
     today = today or timezone.localdate()
-    if value and value.isdigit() and FIRST_YEAR <= int(value) <= today.year + 1:
-        year = int(value)
-    else:
-        year = dashboard_default_year(region, today.year)
+    year = campaign_year(value, region, today.year)
     return year, min(today, datetime.date(year, 12, 31))
 
 

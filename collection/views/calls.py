@@ -12,7 +12,7 @@ from django.views.generic import ListView
 
 from collection.selectors import unpaid_residents
 from collection.services.schedules import schedule_years
-from pension.dashboard import dashboard_default_year
+from pension.dashboard import campaign_year
 from pension.exporters import write_workbook
 from pension.http import XLSX, attachment
 from pension.models import Region
@@ -32,11 +32,7 @@ class CallRegionMixin(RegionScopedMixin):
         return get_object_or_404(regions, code=self.kwargs["region_code"])
 
     def get_year(self, region: Region) -> int:
-        value = self.request.GET.get("year", "")
-        this_year = timezone.localdate().year
-        if value.isdigit() and 2009 <= int(value) <= this_year + 1:
-            return int(value)
-        return dashboard_default_year(region, this_year)
+        return campaign_year(self.request.GET.get("year"), region, timezone.localdate().year)
 
 
 class UnpaidListView(CallRegionMixin, ListView):

@@ -12,6 +12,7 @@ from collection.models import Payment
 from collection.services import PaymentRejected, payment_record
 from collection.services.schedules import schedule_years, tiers_open_to
 from enrollment.models import Resident
+from pension.dashboard import campaign_year
 from pension.money import in_capitals
 from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
 
@@ -61,13 +62,9 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         return schedule_years(province_code=resident.village_id[:2])
 
     def _year(self, value, resident) -> int:
-        """The year asked for when it is one, else this year if its schedule is configured,
-        else the latest configured one: the counter opens on tiers it can take."""
-        if value and str(value).isdigit() and 2014 <= int(value) <= 2100:
-            return int(value)
-        this_year = timezone.localdate().year
-        years = [y for y in self._years(resident) if y <= this_year + 1]
-        return this_year if this_year in years or not years else years[0]
+        """The year asked for when it is one, else this year if its schedule is entered, else
+        the latest entered: the counter opens on tiers it can take."""
+        return campaign_year(value, resident.village, timezone.localdate().year)
 
     def _tiers(self, resident, year):
         return tiers_open_to(resident=resident, year=year)
