@@ -39,7 +39,6 @@ from common import (  # noqa: E402  (bench/common.py, beside this script)
     database_url,
     django_setup,
     drop_database,
-    peak_mb,
     reference_loop,
     server_summary,
     server_url,
@@ -212,7 +211,7 @@ def export_figures(user) -> str:
     job.file.delete(save=False)
     return (
         f"export task: the county's {job.rows:,} residents as xlsx ({size / 1e6:.1f} MB) in "
-        f"{seconds:.1f} s ({job.rows / seconds:,.0f} rows/s), peak {peak_mb():.0f} MB"
+        f"{seconds:.1f} s ({job.rows / seconds:,.0f} rows/s)"
     )
 
 
