@@ -1,0 +1,35 @@
+"""Middleware of the whole site."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+
+
+class HtmxLoginRedirectMiddleware:
+    """A session that expired while a page polled (an import's or an export's progress)
+    sends the whole page to the login form, which then returns to that page.
+
+    htmx follows a redirect inside its request and would swap the login form into the
+    progress box; told by HX-Redirect instead, it loads the login page in the window, with
+    `next` the page the user was on (HX-Current-URL), not the fragment it polled.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.headers.get("HX-Request") or response.status_code not in (301, 302):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = current.path + (f"?{current.query}" if current.query else "") or request.path
+        redirected = HttpResponse(status=200)
+        redirected["HX-Redirect"] = f"{login}?{urlencode({'next': page})}"
+        return redirected
