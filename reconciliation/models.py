@@ -391,6 +391,7 @@ class ReconciliationRun(models.Model):
     month is `is_current`, and its township totals are the month's result."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", "排队中"  # asked for from the page; the worker has not started
         RUNNING = "running", "进行中"
         DONE = "done", "已完成"
         FAILED = "failed", "失败"

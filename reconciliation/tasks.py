@@ -44,3 +44,14 @@ def reconcile_last_month() -> int:
             continue
         done += 1
     return done
+
+
+@shared_task(acks_late=True)
+def run_reconciliation(run_id: int) -> str:
+    """A reconciliation asked for from the page; a retry of a run already taken does nothing."""
+    from reconciliation.services.reconcile import reconcile_run_claimed, reconcile_run_execute
+
+    run = reconcile_run_claimed(run_id=run_id)
+    if run is None:
+        return "skipped"
+    return reconcile_run_execute(run=run).status

@@ -29,11 +29,11 @@ from reconciliation import selectors
 from reconciliation.exporters import discrepancies_workbook, month_workbook
 from reconciliation.filters import DiscrepancyFilter
 from reconciliation.forms import MonthForm, ResolveForm, StatementUploadForm, parse_month
-from reconciliation.models import Discrepancy
+from reconciliation.models import Discrepancy, ReconciliationRun
 from reconciliation.services.reconcile import (
     ReconciliationRefused,
     reconcile_may_run,
-    reconcile_month,
+    reconcile_month_queue,
 )
 from reconciliation.services.resolutions import (
     ResolutionRefused,
@@ -99,8 +99,9 @@ class MonthView(CountyMixin, TemplateView):
 
 
 class MonthRunView(CountyMixin, View):
-    """The county bureau's "重新对账" button: a new run of the month, then back to it. Who
-    may run one is the service's rule; anyone else is told why and nothing runs."""
+    """The county bureau's "重新对账" button: a run of the month for the worker, then the run's
+    page, which follows it. Who may run one is the service's rule; anyone else is told why and
+    nothing runs."""
 
     http_method_names = ["post"]
 
@@ -112,18 +113,40 @@ class MonthRunView(CountyMixin, View):
             messages.error(request, "请选择要对账的月份，格式如 2023-05")
             return HttpResponseRedirect(back + "?" + urlencode({"county": county.code}))
         try:
-            run = reconcile_month(county=county, month=month, actor=request.user)
+            run = reconcile_month_queue(county=county, month=month, actor=request.user)
         except ReconciliationRefused as exc:
             messages.error(request, str(exc))
-        else:
-            summary = run.summary or {}
-            found = sum((summary.get("categories") or {}).values())
-            messages.success(
-                request,
-                f"已完成{county.name} {month:%Y年%m月}的对账（第 {run.pk} 次）："
-                f"三方一致 {summary.get('matched', 0)} 笔，差异 {found} 件",
-            )
-        return HttpResponseRedirect(back + _month_query(county, month))
+            return HttpResponseRedirect(back + _month_query(county, month))
+        return HttpResponseRedirect(reverse("reconciliation:run_detail", args=[run.pk]))
+
+
+class RunDetailView(CountyMixin, DetailView):
+    """One run while the worker does it (a progress bar, polled), then what it found and the
+    way back to the month; runs of counties outside the user's answer 404."""
+
+    template_name = "reconciliation/run.html"
+    context_object_name = "run"
+
+    def get_queryset(self):
+        return ReconciliationRun.objects.filter(county__in=self.counties()).select_related(
+            "county", "run_by"
+        )
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["reconciliation/_run_status.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.object
+        summary = run.summary or {}
+        context.update(
+            found=sum((summary.get("categories") or {}).values()),
+            month_url=reverse("reconciliation:month") + _month_query(run.county, run.month),
+            nav_active="reconciliation",
+        )
+        return context
 
 
 class MonthSheetView(CountyMixin, View):

@@ -73,6 +73,10 @@ RECONCILED_KINDS = (Payment.Kind.PERSONAL, Payment.Kind.BACK)
 ALL_SOURCES = tuple(Payment.Source.values)
 
 
+RUN_PENDING = ReconciliationRun.Status.PENDING
+RUN_RUNNING = ReconciliationRun.Status.RUNNING
+
+
 class ReconciliationRefused(ValueError):
     """A reconciliation that may not run; the message says why in Chinese."""
 
@@ -104,18 +108,56 @@ def reconcile_may_run(*, user: User | None, county: Region) -> str:
 def reconcile_month(
     *, county: Region, month: datetime.date, actor: User | None = None
 ) -> ReconciliationRun:
-    """Reconcile one month of a county; returns the finished run, now the month's current one.
+    """Reconcile one month of a county now; returns the finished run, now the month's current
+    one (the command, the monthly task, the demo)."""
+    run = _run_create(county=county, month=month, actor=actor, status=RUN_RUNNING)
+    return reconcile_run_execute(run=run)
 
-    The run row is written first, on its own, so that a run that fails stays on file as
-    failed with its error; its results are written in one transaction with the switch of the
-    month's current run, so a page never sees half a result.
-    """
+
+def reconcile_month_queue(
+    *, county: Region, month: datetime.date, actor: User | None = None
+) -> ReconciliationRun:
+    """Ask the worker to reconcile one month of a county (the page's button): the run is on
+    file at once as pending, refused like reconcile_month, and the page follows it."""
+    from reconciliation.tasks import run_reconciliation
+
+    with transaction.atomic():
+        run = _run_create(county=county, month=month, actor=actor, status=RUN_PENDING)
+        transaction.on_commit(lambda: run_reconciliation.delay(run.pk))
+    return run
+
+
+def reconcile_run_claimed(*, run_id: int) -> ReconciliationRun | None:
+    """The queued run, now running, or None when another worker took it or it is not pending
+    (a retried task does nothing)."""
+    claimed = ReconciliationRun.objects.filter(pk=run_id, status=RUN_PENDING).update(
+        status=RUN_RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    return ReconciliationRun.objects.select_related("county", "run_by").get(pk=run_id)
+
+
+def _run_create(
+    *, county: Region, month: datetime.date, actor: User | None, status: str
+) -> ReconciliationRun:
     refusal = reconcile_may_run(user=actor, county=county)
     if refusal:
         raise ReconciliationRefused(refusal)
-    month = month.replace(day=1)
     actor = actor if actor is not None and actor.pk else None
-    run = ReconciliationRun.objects.create(county=county, month=month, run_by=actor)
+    return ReconciliationRun.objects.create(
+        county=county, month=month.replace(day=1), run_by=actor, status=status
+    )
+
+
+def reconcile_run_execute(*, run: ReconciliationRun) -> ReconciliationRun:
+    """Do a run: its result becomes the month's current one.
+
+    The run row was written first, on its own, so that a run that fails stays on file as
+    failed with its error; its results are written in one transaction with the switch of the
+    month's current run, so a page never sees half a result.
+    """
+    county, month, actor = run.county, run.month, run.run_by
     try:
         with transaction.atomic():
             # One run of a county at a time: two would race for the month's current result.
@@ -638,4 +680,7 @@ __all__ = [
     "county_staff_refusal",
     "reconcile_may_run",
     "reconcile_month",
+    "reconcile_month_queue",
+    "reconcile_run_claimed",
+    "reconcile_run_execute",
 ]

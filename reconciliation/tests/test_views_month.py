@@ -185,15 +185,53 @@ def test_county_staff_get_the_run_button_and_the_auditor_does_not(
     assert [row.code for row in response.context["table"].rows] == ["530927203", "530927204"]
 
 
-def test_the_run_button_reconciles_the_month_and_comes_back(client, county_user, county):
+def test_the_run_button_queues_the_month_follows_it_and_leads_back_to_the_result(
+    client, county_user, county, django_capture_on_commit_callbacks
+):
     client.force_login(county_user)
 
-    response = client.post(RUN, {"county": county.code, "month": "2023-05"}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(RUN, {"county": county.code, "month": "2023-05"})
 
     run = ReconciliationRun.objects.get(county=county, month=MAY)
-    assert run.is_current and run.run_by == county_user
-    assert response.context["table"].run == run
-    assert "已完成沧源" in response.content.decode()
+    assert response["Location"] == reverse("reconciliation:run_detail", args=[run.pk])
+    assert run.status == "done" and run.is_current and run.run_by == county_user
+    page = client.get(response["Location"])
+    assert "已完成沧源" in page.content.decode()
+    month = client.get(page.context["month_url"])
+    assert month.context["table"].run == run
+
+
+def test_a_queued_run_shows_its_progress_until_the_worker_takes_it(
+    client, county_user, county, monkeypatch
+):
+    monkeypatch.setattr("reconciliation.tasks.run_reconciliation.delay", lambda run_id: None)
+    client.force_login(county_user)
+
+    response = client.post(RUN, {"county": county.code, "month": "2023-05"})
+
+    run = ReconciliationRun.objects.get()
+    polled = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert run.status == "pending" and not run.is_current
+    assert 'role="progressbar"' in polled and 'hx-trigger="every 1s"' in polled
+
+
+def test_the_worker_takes_a_run_once(county, county_user, django_capture_on_commit_callbacks):
+    from reconciliation.services.reconcile import reconcile_month_queue
+    from reconciliation.tasks import run_reconciliation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = reconcile_month_queue(county=county, month=MAY, actor=county_user)
+
+    assert run_reconciliation(run.pk) == "skipped"  # a retry after the run finished
+    assert ReconciliationRun.objects.get().status == "done"
+
+
+def test_another_countys_run_page_is_not_found(client, stranger, county, county_user):
+    run = ReconciliationRun.objects.create(county=county, month=MAY, status="pending")
+    client.force_login(stranger)
+
+    assert client.get(reverse("reconciliation:run_detail", args=[run.pk])).status_code == 404
 
 
 def test_the_auditor_cannot_run_a_reconciliation(client, auditor, county):
