@@ -22,3 +22,12 @@ class CollectionConfig(AppConfig):
             )
         )
         dashboard.register()
+        from collection.exporters.payments import PAYMENT_HEADER, payment_export_rows
+        from pension.exports import ExportKind, register_export
+
+        register_export(
+            ExportKind(
+                key="payments", label="缴费记录", header=PAYMENT_HEADER,
+                rows=payment_export_rows, sheet="缴费记录",
+            )
+        )  # fmt: skip

@@ -52,3 +52,11 @@ def unpaid_counts(*, region_codes: list[str], year: int) -> dict[str, int]:
         .order_by()
     )
     return {row["village_id"]: row["n"] for row in rows}
+
+
+def payment_list(*, user) -> QuerySet[Payment]:
+    """The payments a user may list (their region's residents'), with what a row shows joined;
+    collection.filters.PaymentFilter narrows and orders them for the page and the export."""
+    return Payment.objects.visible_to(user).select_related(
+        "resident__village__parent", "recorded_by", "reverses"
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from collection.views import agents as agent_views
 from collection.views import calls, counter, ledger
 from collection.views import notices as notice_views
+from collection.views import payments as payment_views
 from collection.views import progress as progress_views
 from collection.views import proxy as proxy_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
         ledger.LedgerDownloadView.as_view(),
         name="ledger_download",
     ),
+    # the payments of the region (views/payments.py)
+    path("payments/", payment_views.PaymentListView.as_view(), name="payment_list"),
     # who has not paid yet, for the campaign calls (views/calls.py)
     path("unpaid/<str:region_code>/", calls.UnpaidListView.as_view(), name="unpaid"),
     path("unpaid/<str:region_code>.xlsx", calls.UnpaidExportView.as_view(), name="unpaid_export"),

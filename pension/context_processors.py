@@ -15,7 +15,11 @@ RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR,
 # The entries a menu gathers, so that a township clerk's sixteen entries fit one row.
 MENUS = (
     ("enrollment", "参保登记", ("residents", "findings", "benefits", "registry", "department")),
-    ("collection", "征缴", ("progress", "counter", "proxy", "agents", "notices", "ledger")),
+    (
+        "collection",
+        "征缴",
+        ("progress", "payments", "counter", "proxy", "agents", "notices", "ledger"),
+    ),
 )
 
 
@@ -51,6 +55,7 @@ def navigation(request: HttpRequest) -> dict:
         ("findings", "疑点处理", reverse("enrollment:finding_list")),
         ("benefits", "应发尽发", reverse("enrollment:benefits_due")),
         ("progress", "征缴进度", reverse("collection:progress_home")),
+        ("payments", "缴费记录", reverse("collection:payment_list")),
         ("ledger", "台账导出", reverse("collection:ledger_form")),
         ("notices", "公示", reverse("collection:notice_status")),
         ("agents", "代收协办员", reverse("collection:agent_list")),
