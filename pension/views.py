@@ -171,9 +171,7 @@ class ExportJobCreateView(LoginRequiredMixin, View):
                                     params=params)  # fmt: skip
         except ExportRefused as exc:
             messages.error(request, str(exc))
-            return HttpResponseRedirect(
-                request.headers.get("Referer") or reverse("enrollment:home")
-            )
+            return HttpResponseRedirect(reverse("enrollment:home"))
         return HttpResponseRedirect(reverse("export_job", args=[job.pk]))
 
 

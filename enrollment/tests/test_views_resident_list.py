@@ -93,7 +93,8 @@ def test_another_users_export_is_not_found_and_an_unknown_list_is_refused(
     refused = export(neighbour_user, "", kind="payments-of-everyone")
 
     assert page.status_code == download.status_code == 404
-    assert refused.status_code == 302 and ExportJob.objects.count() == 1
+    assert refused.status_code == 302 and refused["Location"] == reverse("enrollment:home")
+    assert ExportJob.objects.count() == 1
 
 
 def test_a_pending_export_shows_its_progress_and_offers_no_file_yet(
