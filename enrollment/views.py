@@ -33,7 +33,7 @@ from enrollment.services.jobs import import_job_create
 from pension.http import XLSX, attachment
 from pension.models import ImportJob
 from pension.selectors import user_regions
-from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
+from pension.views import FilteredListMixin, ManageResidentsRequiredMixin, RegionScopedMixin
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -50,32 +50,22 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class ResidentListView(RegionScopedMixin, ListView):
+class ResidentListView(FilteredListMixin, RegionScopedMixin, ListView):
     model = Resident
     template_name = "enrollment/resident_list.html"
     context_object_name = "residents"
     paginate_by = 50
+    filterset_class = ResidentFilter
 
-    def get_queryset(self):
-        self.filterset = ResidentFilter(
-            self.request.GET or None, queryset=selectors.resident_list(user=self.request.user)
-        )
-        return self.filterset.qs
+    def base_queryset(self):
+        return selectors.resident_list(user=self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        unsorted = query.copy()
-        unsorted.pop("sort", None)
         context.update(
-            filter=self.filterset,
             q=self.request.GET.get("q", ""),
             status=self.request.GET.get("status", ""),
-            sort=self.request.GET.get("sort", ""),
             status_choices=Resident.Status.choices,
-            query=query.urlencode(),
-            unsorted=unsorted.urlencode(),
         )
         return context
 

@@ -49,6 +49,39 @@ class RegionScopedMixin(LoginRequiredMixin):
         return self.model.objects.visible_to(self.request.user)
 
 
+class FilteredListMixin:
+    """A list page narrowed and ordered by its FilterSet (the one its export uses too): the
+    filtered rows, and for the template the filter, the sort asked for, the query string
+    without the page (for the pager and the export) and without the sort (for the column
+    headers' sort links). Put it before RegionScopedMixin: its base queryset applies the
+    region itself."""
+
+    filterset_class = None
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=self.base_queryset()
+        )
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        unsorted = query.copy()
+        unsorted.pop("sort", None)
+        context.update(
+            filter=self.filterset,
+            sort=self.request.GET.get("sort", ""),
+            query=query.urlencode(),
+            unsorted=unsorted.urlencode(),
+        )
+        return context
+
+
 class ImportJobDetailView(RegionScopedMixin, DetailView):
     """An import's progress while it runs, then its summary and the rejected rows."""
 

@@ -52,6 +52,7 @@ class UnpaidListView(CallRegionMixin, ListView):
         context.update(
             region=self.region,
             year=self.year,
+            query=f"year={self.year}",
             years=sorted({self.year, this_year, *years}, reverse=True),
             villages=Region.objects.filter(
                 parent_id=self.region.code, level=Region.Level.VILLAGE

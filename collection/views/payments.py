@@ -8,32 +8,18 @@ from django.views.generic import ListView
 from collection.filters import PaymentFilter
 from collection.models import Payment
 from collection.selectors import payment_list
-from pension.views import RegionScopedMixin
+from pension.views import FilteredListMixin, RegionScopedMixin
 
 
-class PaymentListView(RegionScopedMixin, ListView):
+class PaymentListView(FilteredListMixin, RegionScopedMixin, ListView):
     model = Payment
     template_name = "collection/payments/payment_list.html"
     context_object_name = "payments"
     paginate_by = 50
+    filterset_class = PaymentFilter
 
-    def get_queryset(self):
-        self.filterset = PaymentFilter(
-            self.request.GET or None, queryset=payment_list(user=self.request.user)
-        )
-        return self.filterset.qs
+    def base_queryset(self):
+        return payment_list(user=self.request.user)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        unsorted = query.copy()
-        unsorted.pop("sort", None)
-        context.update(
-            filter=self.filterset,
-            sort=self.request.GET.get("sort", ""),
-            query=query.urlencode(),
-            unsorted=unsorted.urlencode(),
-            nav_active="payments",
-        )
-        return context
+        return super().get_context_data(nav_active="payments", **kwargs)

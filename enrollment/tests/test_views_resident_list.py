@@ -107,3 +107,18 @@ def test_a_pending_export_shows_its_progress_and_offers_no_file_yet(
     job = ExportJob.objects.get()
     assert job.status == "pending" and 'role="progressbar"' in page
     assert client.get(reverse("export_download", args=[job.pk])).status_code == 404
+
+
+def test_the_pager_keeps_the_filters_and_the_sort(client, township_user, village):
+    for _ in range(51):
+        ResidentFactory(village=village, status="enrolled")
+    client.force_login(township_user)
+
+    first = client.get(reverse("enrollment:resident_list"), {"status": "enrolled", "sort": "name"})
+    second = client.get(
+        reverse("enrollment:resident_list"), {"status": "enrolled", "sort": "name", "page": 2}
+    )
+
+    assert 'href="?status=enrolled&amp;sort=name&amp;page=2"' in first.content.decode()
+    assert len(names(first)) == 50 and len(names(second)) == 1
+    assert names(second)[0] not in names(first)
