@@ -407,6 +407,7 @@ class ProxyBatch(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "待审批"
         APPROVED = "approved", "已审批"
+        POSTING = "posting", "入账中"  # asked for from the page; the worker posts it
         POSTED = "posted", "已入账"
         CANCELLED = "cancelled", "已作废"
 
@@ -438,6 +439,14 @@ class ProxyBatch(models.Model):
     )
     approved_at = models.DateTimeField("审批时间", null=True, blank=True)
     posted_at = models.DateTimeField("入账时间", null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="入账人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = ProxyBatchQuerySet.as_manager()
 

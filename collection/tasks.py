@@ -84,3 +84,11 @@ def schedule_notices() -> int:
         notices_schedule(region=county, day=today)
         for county in Region.objects.filter(level=Region.Level.COUNTY)
     )
+
+
+@shared_task(acks_late=True)
+def post_proxy_batch(batch_id: int) -> str:
+    """A batch the page marked 入账中: post it; a retry once it is posted does nothing."""
+    from collection.services.proxy import proxy_batch_post_queued
+
+    return proxy_batch_post_queued(batch_id=batch_id)

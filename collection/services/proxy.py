@@ -347,10 +347,11 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
     or reversed and paid again) is skipped: a resident gets exactly one (DESIGN §6 rule 3).
     """
     _check_county_user(actor, batch, "入账")
+    ready = (ProxyBatch.Status.APPROVED, ProxyBatch.Status.POSTING)  # POSTING: queued by the page
     with transaction.atomic():
         staging.tune_for_bulk_work()
         locked = ProxyBatch.objects.select_for_update().filter(pk=batch.pk).first()
-        if locked is None or locked.status != ProxyBatch.Status.APPROVED:
+        if locked is None or locked.status not in ready:
             status = locked.get_status_display() if locked else "不存在"
             raise ProxyBatchRefused(f"批次状态为“{status}”，只有已审批的批次可以入账")
         now = timezone.now()
@@ -358,8 +359,8 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
         result.payments = _post_payments(batch=locked, actor=actor, now=now)
         result.skipped = locked.items.filter(payment__isnull=True).count()
         result.enrolled = _enrol(batch=locked, actor=actor, now=now)
-        updated = ProxyBatch.objects.filter(pk=locked.pk, status=ProxyBatch.Status.APPROVED).update(
-            status=ProxyBatch.Status.POSTED, posted_at=now
+        updated = ProxyBatch.objects.filter(pk=locked.pk, status=locked.status).update(
+            status=ProxyBatch.Status.POSTED, posted_at=now, posted_by=actor
         )
         if updated != 1:
             raise ProxyBatchRefused("批次状态已被他人修改，请刷新后重试")
@@ -378,6 +379,43 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
     locked.status, locked.posted_at = ProxyBatch.Status.POSTED, now
     batch.status, batch.posted_at = locked.status, now
     return result
+
+
+def proxy_batch_post_queue(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
+    """The page's 确认入账: the same checks as proxy_batch_post, then the batch is marked
+    入账中 and the worker posts it; the batch's page follows it. Refused (and nothing marked)
+    when the batch is not approved or the actor may not post it."""
+    from collection.tasks import post_proxy_batch
+
+    _check_county_user(actor, batch, "入账")
+    with transaction.atomic():
+        marked = ProxyBatch.objects.filter(pk=batch.pk, status=ProxyBatch.Status.APPROVED).update(
+            status=ProxyBatch.Status.POSTING, posted_by=actor
+        )
+        if not marked:
+            batch.refresh_from_db()
+            raise ProxyBatchRefused(
+                f"批次状态为“{batch.get_status_display()}”，只有已审批的批次可以入账"
+            )
+        transaction.on_commit(lambda: post_proxy_batch.delay(batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def proxy_batch_post_queued(*, batch_id: int) -> str:
+    """The worker's half of proxy_batch_post_queue: post a batch marked 入账中, once. A batch
+    whose posting fails goes back to 已审批, so that its page offers the button again."""
+    batch = ProxyBatch.objects.select_related("posted_by").filter(pk=batch_id).first()
+    if batch is None or batch.status != ProxyBatch.Status.POSTING:
+        return "skipped"
+    try:
+        proxy_batch_post(batch=batch, actor=batch.posted_by)
+    except Exception:
+        ProxyBatch.objects.filter(pk=batch_id, status=ProxyBatch.Status.POSTING).update(
+            status=ProxyBatch.Status.APPROVED, posted_by=None
+        )
+        raise
+    return ProxyBatch.Status.POSTED
 
 
 def _voucher_sql(item: str) -> str:

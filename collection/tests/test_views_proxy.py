@@ -88,15 +88,43 @@ def test_the_generator_pressing_approve_is_told_why_and_nothing_changes(client, 
     assert batch.status == "pending"
 
 
-def test_approve_then_post_through_the_pages(client, approver, county_user, batch):
+def test_approve_then_post_through_the_pages_the_worker_posting_it(
+    client, approver, county_user, batch, django_capture_on_commit_callbacks
+):
     client.force_login(approver)
     client.post(url("proxy_batch_approve", batch))
     client.force_login(county_user)
 
-    response = client.post(url("proxy_batch_post", batch), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("proxy_batch_post", batch))
+    page = client.get(response["Location"])
 
-    assert "已入账" in response.content.decode()
-    assert ProxyBatch.objects.get().status == "posted"
+    assert "已提交入账" in page.content.decode() and "已入账" in page.content.decode()
+    posted = ProxyBatch.objects.get()
+    assert (posted.status, posted.posted_by) == ("posted", county_user)
+    assert Payment.objects.filter(source="proxy_batch").count() == 1
+
+
+def test_a_batch_being_posted_shows_progress_then_reloads_the_page_once_posted(
+    client, approver, county_user, batch, monkeypatch
+):
+    from collection.services.proxy import proxy_batch_post_queued
+
+    monkeypatch.setattr("collection.tasks.post_proxy_batch.delay", lambda batch_id: None)
+    proxy_batch_approve(batch=batch, actor=approver)
+    client.force_login(county_user)
+    client.post(url("proxy_batch_post", batch))
+
+    polled = client.get(url("proxy_batch_detail", batch), headers={"HX-Request": "true"})
+    assert ProxyBatch.objects.get().status == "posting"
+    assert 'role="progressbar"' in polled.content.decode()
+    assert client.post(url("proxy_batch_post", batch), follow=True).status_code == 200
+    assert ProxyBatch.objects.get().status == "posting"  # asked twice, queued once
+
+    assert proxy_batch_post_queued(batch_id=batch.pk) == "posted"
+    assert proxy_batch_post_queued(batch_id=batch.pk) == "skipped"  # a retried task
+    done = client.get(url("proxy_batch_detail", batch), headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
     assert Payment.objects.filter(source="proxy_batch").count() == 1
 
 
@@ -129,3 +157,24 @@ def test_only_the_countys_own_county_staff_see_the_approve_button(client, approv
     client.force_login(auditor)
     page = client.get(url("proxy_batch_detail", batch))
     assert page.status_code == 200 and "审批通过" not in page.content.decode()
+
+
+def test_a_posting_that_fails_in_the_worker_leaves_the_batch_approved_and_nothing_posted(
+    client, approver, county_user, batch, monkeypatch
+):
+    from collection.services import proxy
+
+    monkeypatch.setattr("collection.tasks.post_proxy_batch.delay", lambda batch_id: None)
+    proxy_batch_approve(batch=batch, actor=approver)
+    proxy.proxy_batch_post_queue(batch=batch, actor=county_user)
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(proxy, "proxy_batch_post", broken)
+    with pytest.raises(RuntimeError):
+        proxy.proxy_batch_post_queued(batch_id=batch.pk)
+
+    again = ProxyBatch.objects.get()
+    assert (again.status, again.posted_by) == ("approved", None)
+    assert not Payment.objects.filter(source="proxy_batch").exists()

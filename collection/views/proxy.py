@@ -7,8 +7,8 @@ import tempfile
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -19,7 +19,7 @@ from collection.services.proxy import (
     ProxyBatchRefused,
     proxy_batch_approve,
     proxy_batch_may_act,
-    proxy_batch_post,
+    proxy_batch_post_queue,
 )
 from pension.http import XLSX
 from pension.models import Region, User
@@ -51,6 +51,17 @@ class ProxyBatchListView(ProxyBatchMixin, ListView):
 class ProxyBatchDetailView(ProxyBatchMixin, DetailView):
     template_name = "collection/proxy/batch_detail.html"
     context_object_name = "batch"
+
+    def get(self, request, *args, **kwargs):
+        if request.headers.get("HX-Request"):
+            # The page polls while the worker posts: once it is done, the whole page again.
+            batch = self.get_object()
+            if batch.status == ProxyBatch.Status.POSTING:
+                return render(request, "collection/proxy/_posting.html", {"batch": batch})
+            response = HttpResponse(status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -92,14 +103,8 @@ class ProxyBatchApproveView(_ProxyBatchActionView):
 
 class ProxyBatchPostView(_ProxyBatchActionView):
     def act(self, batch: ProxyBatch, user: User) -> str:
-        result = proxy_batch_post(batch=batch, actor=user)
-        text = (
-            f"代缴批次 #{batch.pk} 已入账：登记代缴 {result.payments} 笔，"
-            f"新参保 {result.enrolled} 人"
-        )
-        if result.skipped:
-            text += f"；{result.skipped} 人已有代缴记录，未重复入账"
-        return text
+        proxy_batch_post_queue(batch=batch, actor=user)
+        return f"代缴批次 #{batch.pk} 已提交入账，正在处理；完成后本页显示结果"
 
 
 class ProxyReceiptDownloadView(ProxyBatchMixin, View):
