@@ -17,11 +17,14 @@ DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CACHE_URL -u SECRET_KEY 
 # CJK font so that Chinese pages render in their screenshots. Installing needs root: sudo otherwise.
 CHROMIUM := /usr/bin/chromium
 BROWSER_PACKAGES := chromium fonts-noto-cjk
+# The translation tests extract the messages and compile the catalogues with GNU gettext (the
+# compiled catalogues are committed, so the demo does not need it).
+MSGFMT := /usr/bin/msgfmt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES)
+apt_install = $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq --no-install-recommends $(1)
 
-.PHONY: demo test setup browser lint smoke clean
+.PHONY: demo test setup browser gettext messages lint smoke clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +41,21 @@ browser: $(CHROMIUM)
 
 # The package lists are refreshed only when the install cannot find the packages in them.
 $(CHROMIUM):
-	$(APT_INSTALL) || { $(SUDO) apt-get update -qq && $(APT_INSTALL); }
+	$(call apt_install,$(BROWSER_PACKAGES)) || \
+		{ $(SUDO) apt-get update -qq && $(call apt_install,$(BROWSER_PACKAGES)); }
+
+gettext: $(MSGFMT)
+
+$(MSGFMT):
+	$(call apt_install,gettext) || { $(SUDO) apt-get update -qq && $(call apt_install,gettext); }
+
+# After a text changes: extract the messages of every app into its English catalogue (and of
+# templates/ into locale/), translate what is new, then `make messages` again to compile them.
+MESSAGE_IGNORES := --ignore=node_modules --ignore=static --ignore=staticfiles --ignore=bench \
+	--ignore=artifacts --ignore=docs --ignore=tests --ignore=conftest.py
+messages: setup gettext
+	$(BIN)/python manage.py makemessages -l en --no-location --no-obsolete $(MESSAGE_IGNORES)
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=node_modules
 
 demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
@@ -49,7 +66,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup browser lint
+test: setup browser gettext lint
 	$(TEST_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	@# pytest exits 5 when it collects no test; that is not a failure of the suite.

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from collection.models import ContributionSchedule, Milestone, Payment, Target, Tier
 from collection.services import TierSpec, schedule_validate_tiers
@@ -55,8 +57,10 @@ class ScheduleForm(forms.ModelForm):
         known = set(SpecialGroupMembership.Category.values)
         unknown = [code for code in value if code not in known]
         if unknown:
+            separator = pgettext("list separator", "、")
             raise forms.ValidationError(
-                f"未知的特殊群体类别：{'、'.join(unknown)}；可用：{'、'.join(sorted(known))}"
+                gettext("未知的特殊群体类别：%(unknown)s；可用：%(known)s")
+                % {"unknown": separator.join(unknown), "known": separator.join(sorted(known))}
             )
         return value
 
@@ -79,16 +83,18 @@ class ContributionScheduleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("province").prefetch_related("tiers")
 
-    @admin.display(description="缴费档次（元）")
+    @admin.display(description=_("缴费档次（元）"))
     def tier_list(self, obj):
-        return "、".join(
-            f"{tier.amount:.0f}{'（代缴）' if tier.government_only else ''}"
+        return pgettext("list separator", "、").join(
+            gettext("%(amount)s（代缴）") % {"amount": f"{tier.amount:.0f}"}
+            if tier.government_only
+            else f"{tier.amount:.0f}"
             for tier in obj.tiers.all()
         )
 
-    @admin.display(description="代缴对象")
+    @admin.display(description=_("代缴对象"))
     def categories(self, obj):
-        return "、".join(obj.qualifying_category_labels())
+        return pgettext("list separator", "、").join(obj.qualifying_category_labels())
 
 
 @admin.register(Payment)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CollectionConfig(AppConfig):
     name = "collection"
-    verbose_name = "征缴"
+    verbose_name = _("征缴")
 
     def ready(self) -> None:
         from collection import dashboard
@@ -13,7 +14,7 @@ class CollectionConfig(AppConfig):
         register_resident_panel(
             ResidentPanel(
                 key="payments",
-                title="缴费记录",
+                title=_("缴费记录"),
                 template_name="collection/panels/resident_payments.html",
                 context=lambda *, resident, user: {
                     "payments": resident_payments(resident=resident)
@@ -27,7 +28,7 @@ class CollectionConfig(AppConfig):
 
         register_export(
             ExportKind(
-                key="payments", label="缴费记录", header=PAYMENT_HEADER,
-                rows=payment_export_rows, sheet="缴费记录",
+                key="payments", label=_("缴费记录"), header=PAYMENT_HEADER,
+                rows=payment_export_rows, sheet=_("缴费记录"),
             )
         )  # fmt: skip

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from collection.models import CashLimitBreach, Notice
 from collection.services.agents import agents_in_region_ids
 from collection.services.progress import ProgressReport, progress_report, progress_series
@@ -47,10 +49,13 @@ def progress_tile(request: DashboardRequest) -> dict[str, Any]:
     if report.milestones:
         steps.append([end.isoformat(), float(report.milestones[-1].rate)])
     marks = [
-        {"name": f"{m.due_on.month}月{m.due_on.day}日 {m.rate.normalize():f}%",
-         "xAxis": m.due_on.isoformat()}
+        {
+            "name": _("%(month)s月%(day)s日 %(rate)s%%")
+            % {"month": m.due_on.month, "day": m.due_on.day, "rate": f"{m.rate.normalize():f}"},
+            "xAxis": m.due_on.isoformat(),
+        }
         for m in report.milestones
-    ]  # fmt: skip
+    ]
     return {
         "report": report,
         "chart": {
@@ -59,6 +64,7 @@ def progress_tile(request: DashboardRequest) -> dict[str, Any]:
             "points": points,
             "milestones": steps if report.milestones else [],
             "milestone_marks": marks,
+            "labels": {"rate": _("完成率"), "milestones": _("进度节点")},
         },
     }
 

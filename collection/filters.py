@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from collection.models import Payment
 from pension import idnumber
@@ -11,26 +12,28 @@ class PaymentFilter(django_filters.FilterSet):
     """The payments list (缴费记录): by year, kind, channel, source, place, day paid, and a
     person's ID number or name or a voucher; sorted by any of its columns."""
 
-    year = django_filters.NumberFilter(label="缴费年度", field_name="contribution_year")
+    year = django_filters.NumberFilter(label=_("缴费年度"), field_name="contribution_year")
     kind = django_filters.ChoiceFilter(
-        label="缴费类型", choices=Payment.Kind.choices, empty_label="全部类型"
+        label=_("缴费类型"), choices=Payment.Kind.choices, empty_label=_("全部类型")
     )
     channel = django_filters.ChoiceFilter(
-        label="缴费渠道", choices=Payment.Channel.choices, empty_label="全部渠道"
+        label=_("缴费渠道"), choices=Payment.Channel.choices, empty_label=_("全部渠道")
     )
     source = django_filters.ChoiceFilter(
-        label="数据来源", choices=Payment.Source.choices, empty_label="全部来源"
+        label=_("数据来源"), choices=Payment.Source.choices, empty_label=_("全部来源")
     )
     region = django_filters.CharFilter(
-        label="区划代码", field_name="resident__village__code", lookup_expr="startswith"
+        label=_("区划代码"), field_name="resident__village__code", lookup_expr="startswith"
     )
     paid_from = django_filters.DateFilter(
-        label="缴费日期从", field_name="paid_at", lookup_expr="date__gte"
+        label=_("缴费日期从"), field_name="paid_at", lookup_expr="date__gte"
     )
-    paid_to = django_filters.DateFilter(label="至", field_name="paid_at", lookup_expr="date__lte")
-    q = django_filters.CharFilter(label="身份证号码、姓名或凭证号", method="search")
+    paid_to = django_filters.DateFilter(
+        label=_("至"), field_name="paid_at", lookup_expr="date__lte"
+    )
+    q = django_filters.CharFilter(label=_("身份证号码、姓名或凭证号"), method="search")
     sort = django_filters.OrderingFilter(
-        label="排序",
+        label=_("排序"),
         fields=(
             ("paid_at", "paid_at"),
             ("amount", "amount"),

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Resident, SpecialGroupMembership
 from pension.models import Region, RegionScopedQuerySet
@@ -23,45 +25,45 @@ class ContributionSchedule(models.Model):
     """One province's policy for one contribution year: tiers, subsidies, proxy payment, dates."""
 
     class SubsidyStatus(models.TextChoices):
-        PENDING = "pending", "待核定"
-        APPROVED = "approved", "已核定"
+        PENDING = "pending", _("待核定")
+        APPROVED = "approved", _("已核定")
 
     province = models.ForeignKey(
         Region,
-        verbose_name="省份",
+        verbose_name=_("省份"),
         on_delete=models.PROTECT,
         related_name="schedules",
         limit_choices_to={"level": Region.Level.PROVINCE},
     )
-    year = models.PositiveSmallIntegerField("缴费年度")
-    proxy_amount = models.DecimalField("政府代缴金额", **MONEY, default=Decimal("100.00"))
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    proxy_amount = models.DecimalField(_("政府代缴金额"), **MONEY, default=Decimal("100.00"))
     qualifying_categories = models.JSONField(
-        "代缴对象类别",
+        _("代缴对象类别"),
         default=list,
         blank=True,
-        help_text="特殊群体类别代码列表，如 dibao、tekun。",
+        help_text=_("特殊群体类别代码列表，如 dibao、tekun。"),
     )
-    window_start = models.DateField("征缴开始日期")
-    window_end = models.DateField("征缴截止日期")
-    proxy_due = models.DateField("政府代缴完成日期", null=True, blank=True)
+    window_start = models.DateField(_("征缴开始日期"))
+    window_end = models.DateField(_("征缴截止日期"))
+    proxy_due = models.DateField(_("政府代缴完成日期"), null=True, blank=True)
     subsidy_status = models.CharField(
-        "补贴标准状态",
+        _("补贴标准状态"),
         max_length=10,
         choices=SubsidyStatus.choices,
         default=SubsidyStatus.PENDING,
-        help_text="文件未列明各档补贴时按国家最低标准预置，待县里核定后改为“已核定”。",
+        help_text=_("文件未列明各档补贴时按国家最低标准预置，待县里核定后改为“已核定”。"),
     )
-    cash_limit_days = models.PositiveSmallIntegerField("现金最长留存天数（双限）", default=10)
+    cash_limit_days = models.PositiveSmallIntegerField(_("现金最长留存天数（双限）"), default=10)
     cash_limit_amount = models.DecimalField(
-        "现金最高留存金额（双限）", **MONEY, default=Decimal("10000.00")
+        _("现金最高留存金额（双限）"), **MONEY, default=Decimal("10000.00")
     )
-    source_document = models.CharField("依据文件", max_length=200, blank=True)
+    source_document = models.CharField(_("依据文件"), max_length=200, blank=True)
 
     objects = ContributionScheduleQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "缴费方案"
-        verbose_name_plural = "缴费方案"
+        verbose_name = _("缴费方案")
+        verbose_name_plural = _("缴费方案")
         ordering = ["-year", "province_id"]
         constraints = [
             models.UniqueConstraint(
@@ -77,13 +79,16 @@ class ContributionSchedule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.province.name} {self.year} 年缴费方案"
+        return gettext("%(province)s %(year)s 年缴费方案") % {
+            "province": self.province.name,
+            "year": self.year,
+        }
 
     def qualifies(self, category: str) -> bool:
         return category in (self.qualifying_categories or [])
 
     def qualifying_category_labels(self) -> list[str]:
-        labels = dict(SpecialGroupMembership.Category.choices)
+        labels = {value: str(label) for value, label in SpecialGroupMembership.Category.choices}
         return [labels.get(code, code) for code in self.qualifying_categories or []]
 
 
@@ -92,19 +97,21 @@ class Tier(models.Model):
 
     schedule = models.ForeignKey(
         ContributionSchedule,
-        verbose_name="缴费方案",
+        verbose_name=_("缴费方案"),
         on_delete=models.CASCADE,
         related_name="tiers",
     )
-    amount = models.DecimalField("缴费档次（元/年）", **MONEY)
-    subsidy = models.DecimalField("政府补贴（元/年）", **MONEY)
+    amount = models.DecimalField(_("缴费档次（元/年）"), **MONEY)
+    subsidy = models.DecimalField(_("政府补贴（元/年）"), **MONEY)
     government_only = models.BooleanField(
-        "仅限代缴对象", default=False, help_text="如云南的 100 元档，仅对符合代缴条件的人员开放。"
+        _("仅限代缴对象"),
+        default=False,
+        help_text=_("如云南的 100 元档，仅对符合代缴条件的人员开放。"),
     )
 
     class Meta:
-        verbose_name = "缴费档次"
-        verbose_name_plural = "缴费档次"
+        verbose_name = _("缴费档次")
+        verbose_name_plural = _("缴费档次")
         ordering = ["schedule_id", "amount"]
         constraints = [
             models.UniqueConstraint(
@@ -115,7 +122,7 @@ class Tier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount:.0f} 元"
+        return gettext("%(amount)s 元") % {"amount": f"{self.amount:.0f}"}
 
 
 class Milestone(models.Model):
@@ -123,17 +130,17 @@ class Milestone(models.Model):
 
     schedule = models.ForeignKey(
         ContributionSchedule,
-        verbose_name="缴费方案",
+        verbose_name=_("缴费方案"),
         on_delete=models.CASCADE,
         related_name="milestones",
     )
-    due_on = models.DateField("完成时限")
-    rate = models.DecimalField("进度目标（%）", max_digits=5, decimal_places=2)
-    label = models.CharField("说明", max_length=100, blank=True)
+    due_on = models.DateField(_("完成时限"))
+    rate = models.DecimalField(_("进度目标（%）"), max_digits=5, decimal_places=2)
+    label = models.CharField(_("说明"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "进度节点"
-        verbose_name_plural = "进度节点"
+        verbose_name = _("进度节点")
+        verbose_name_plural = _("进度节点")
         ordering = ["schedule_id", "due_on"]
         constraints = [
             models.UniqueConstraint(name="milestone_one_per_date", fields=["schedule", "due_on"]),
@@ -143,7 +150,10 @@ class Milestone(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.due_on:%Y-%m-%d} 前达到 {self.rate}%"
+        return gettext("%(date)s 前达到 %(rate)s%%") % {
+            "date": f"{self.due_on:%Y-%m-%d}",
+            "rate": self.rate,
+        }
 
 
 class PaymentQuerySet(RegionScopedQuerySet):
@@ -165,10 +175,10 @@ class PaymentQuerySet(RegionScopedQuerySet):
         )
 
     def update(self, **kwargs):
-        raise PaymentIsAppendOnly("缴费记录只能追加，不能修改；请登记冲正记录。")
+        raise PaymentIsAppendOnly(gettext("缴费记录只能追加，不能修改；请登记冲正记录。"))
 
     def delete(self):
-        raise PaymentIsAppendOnly("缴费记录只能追加，不能删除；请登记冲正记录。")
+        raise PaymentIsAppendOnly(gettext("缴费记录只能追加，不能删除；请登记冲正记录。"))
 
 
 class PaymentIsAppendOnly(Exception):
@@ -183,55 +193,55 @@ class Payment(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PERSONAL = "personal", "个人缴费"
-        PROXY = "proxy", "政府代缴"
-        BACK = "back", "补缴"
+        PERSONAL = "personal", _("个人缴费")
+        PROXY = "proxy", _("政府代缴")
+        BACK = "back", _("补缴")
 
     class Channel(models.TextChoices):
-        WECHAT = "wechat", "微信"
-        ALIPAY = "alipay", "支付宝"
-        BANK_COUNTER = "bank_counter", "银行柜面"
-        BANK_APP = "bank_app", "手机银行"
-        POS = "pos", "POS机"
-        TAX_HALL = "tax_hall", "税务大厅"
-        TOWNSHIP_OFFICE = "township_office", "乡镇社保所代征点"
-        AGENT_CASH = "agent_cash", "村协办员代收现金"
-        GOVERNMENT = "government", "财政代缴"
+        WECHAT = "wechat", _("微信")
+        ALIPAY = "alipay", _("支付宝")
+        BANK_COUNTER = "bank_counter", _("银行柜面")
+        BANK_APP = "bank_app", _("手机银行")
+        POS = "pos", _("POS机")
+        TAX_HALL = "tax_hall", _("税务大厅")
+        TOWNSHIP_OFFICE = "township_office", _("乡镇社保所代征点")
+        AGENT_CASH = "agent_cash", _("村协办员代收现金")
+        GOVERNMENT = "government", _("财政代缴")
 
     class Source(models.TextChoices):
-        COUNTER = "counter", "柜面录入"
-        TAX_SYNC = "tax_sync", "税务同步"
-        IMPORT = "import", "文件导入"
-        PROXY_BATCH = "proxy_batch", "代缴批次"
+        COUNTER = "counter", _("柜面录入")
+        TAX_SYNC = "tax_sync", _("税务同步")
+        IMPORT = "import", _("文件导入")
+        PROXY_BATCH = "proxy_batch", _("代缴批次")
 
     resident = models.ForeignKey(
         Resident,
-        verbose_name="参保人",
+        verbose_name=_("参保人"),
         on_delete=models.PROTECT,
         related_name="payments",
         db_index=False,  # payment_resident_year_idx leads with the resident
     )
-    contribution_year = models.PositiveSmallIntegerField("缴费年度")
-    amount = models.DecimalField("金额（元）", **MONEY)
-    subsidy = models.DecimalField("政府补贴（元）", **MONEY, default=Decimal("0.00"))
-    kind = models.CharField("缴费类型", max_length=10, choices=Kind.choices)
-    channel = models.CharField("缴费渠道", max_length=20, choices=Channel.choices)
-    source = models.CharField("数据来源", max_length=15, choices=Source.choices)
-    voucher_no = models.CharField("凭证号", max_length=40)
-    paid_at = models.DateTimeField("缴费时间")
+    contribution_year = models.PositiveSmallIntegerField(_("缴费年度"))
+    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    subsidy = models.DecimalField(_("政府补贴（元）"), **MONEY, default=Decimal("0.00"))
+    kind = models.CharField(_("缴费类型"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("缴费渠道"), max_length=20, choices=Channel.choices)
+    source = models.CharField(_("数据来源"), max_length=15, choices=Source.choices)
+    voucher_no = models.CharField(_("凭证号"), max_length=40)
+    paid_at = models.DateTimeField(_("缴费时间"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="录入人",
+        verbose_name=_("录入人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # nothing looks payments up by operator; users are deactivated, not deleted
     )
-    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     reverses = models.OneToOneField(
         "self",
-        verbose_name="冲正的原记录",
+        verbose_name=_("冲正的原记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -239,21 +249,21 @@ class Payment(models.Model):
     )
     duplicate_of = models.ForeignKey(
         "self",
-        verbose_name="重复于",
+        verbose_name=_("重复于"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
-        help_text="同一年度的第二笔个人缴费：记为重复缴费待退，不计入收入和进度。",
+        help_text=_("同一年度的第二笔个人缴费：记为重复缴费待退，不计入收入和进度。"),
         db_index=False,  # payment_duplicate_idx: only the few duplicates are indexed
     )
-    note = models.CharField("备注", max_length=200, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
 
     objects = PaymentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "缴费记录"
-        verbose_name_plural = "缴费记录"
+        verbose_name = _("缴费记录")
+        verbose_name_plural = _("缴费记录")
         ordering = ["-paid_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -282,15 +292,18 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.voucher_no} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.voucher_no,
+            "amount": self.amount,
+        }
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise PaymentIsAppendOnly("缴费记录只能追加，不能修改；请登记冲正记录。")
+            raise PaymentIsAppendOnly(gettext("缴费记录只能追加，不能修改；请登记冲正记录。"))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PaymentIsAppendOnly("缴费记录只能追加，不能删除；请登记冲正记录。")
+        raise PaymentIsAppendOnly(gettext("缴费记录只能追加，不能删除；请登记冲正记录。"))
 
     @property
     def is_reversal(self) -> bool:
@@ -308,25 +321,25 @@ class Target(models.Model):
     """参保任务数: how many residents a township or village is expected to have paying in a year."""
 
     region = models.ForeignKey(
-        Region, verbose_name="乡镇或村", on_delete=models.PROTECT, related_name="targets"
+        Region, verbose_name=_("乡镇或村"), on_delete=models.PROTECT, related_name="targets"
     )
-    year = models.PositiveSmallIntegerField("缴费年度")
-    count = models.PositiveIntegerField("参保任务数")
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    count = models.PositiveIntegerField(_("参保任务数"))
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="设定人",
+        verbose_name=_("设定人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    set_at = models.DateTimeField("设定时间", auto_now=True)
+    set_at = models.DateTimeField(_("设定时间"), auto_now=True)
 
     objects = TargetQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "参保任务数"
-        verbose_name_plural = "参保任务数"
+        verbose_name = _("参保任务数")
+        verbose_name_plural = _("参保任务数")
         ordering = ["year", "region_id"]
         constraints = [
             models.UniqueConstraint(
@@ -335,7 +348,11 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.region_id} {self.year} 年任务 {self.count} 人"
+        return gettext("%(region)s %(year)s 年任务 %(count)s 人") % {
+            "region": self.region_id,
+            "year": self.year,
+            "count": self.count,
+        }
 
 
 class VillageProgressQuerySet(RegionScopedQuerySet):
@@ -347,31 +364,31 @@ class VillageProgress(models.Model):
     read a few thousand small rows instead of scanning every payment."""
 
     village = models.ForeignKey(
-        Region, verbose_name="村(社区)", on_delete=models.PROTECT, related_name="progress"
+        Region, verbose_name=_("村(社区)"), on_delete=models.PROTECT, related_name="progress"
     )
-    year = models.PositiveSmallIntegerField("缴费年度")
-    day = models.DateField("日期")
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    day = models.DateField(_("日期"))
     expected = models.PositiveIntegerField(
-        "应缴人数", help_text="任务数；未设任务数时为已参保未封存人数"
+        _("应缴人数"), help_text=_("任务数；未设任务数时为已参保未封存人数")
     )
-    paid = models.PositiveIntegerField("已缴人数", help_text="有个人缴费或政府代缴的人数")
-    proxy_paid = models.PositiveIntegerField("政府代缴人数", default=0)
+    paid = models.PositiveIntegerField(_("已缴人数"), help_text=_("有个人缴费或政府代缴的人数"))
+    proxy_paid = models.PositiveIntegerField(_("政府代缴人数"), default=0)
     proxy_qualifying = models.PositiveIntegerField(
-        "符合代缴条件人数", default=0, help_text="应代尽代：当年属于代缴群体的参保人"
+        _("符合代缴条件人数"), default=0, help_text=_("应代尽代：当年属于代缴群体的参保人")
     )
     proxy_qualifying_paid = models.PositiveIntegerField(
-        "其中已代缴人数", default=0, help_text="符合代缴条件且已有当年政府代缴的人数"
+        _("其中已代缴人数"), default=0, help_text=_("符合代缴条件且已有当年政府代缴的人数")
     )
     benefits_due = models.PositiveIntegerField(
-        "应领未领人数", default=0, help_text="应发尽发：达到领取条件、尚未领取待遇的人数"
+        _("应领未领人数"), default=0, help_text=_("应发尽发：达到领取条件、尚未领取待遇的人数")
     )
-    amount = models.DecimalField("个人缴费金额（元）", **MONEY, default=Decimal("0.00"))
+    amount = models.DecimalField(_("个人缴费金额（元）"), **MONEY, default=Decimal("0.00"))
 
     objects = VillageProgressQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "村级征缴进度"
-        verbose_name_plural = "村级征缴进度"
+        verbose_name = _("村级征缴进度")
+        verbose_name_plural = _("村级征缴进度")
         ordering = ["year", "day", "village_id"]
         constraints = [
             models.UniqueConstraint(
@@ -405,43 +422,45 @@ class ProxyBatch(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待审批"
-        APPROVED = "approved", "已审批"
-        POSTING = "posting", "入账中"  # asked for from the page; the worker posts it
-        POSTED = "posted", "已入账"
-        CANCELLED = "cancelled", "已作废"
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已审批")
+        POSTING = "posting", _("入账中")  # asked for from the page; the worker posts it
+        POSTED = "posted", _("已入账")
+        CANCELLED = "cancelled", _("已作废")
 
     county = models.ForeignKey(
-        Region, verbose_name="县", on_delete=models.PROTECT, related_name="proxy_batches"
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="proxy_batches"
     )
-    year = models.PositiveSmallIntegerField("缴费年度")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    qualifying = models.PositiveIntegerField("符合代缴条件人数", default=0)
-    already_paid = models.PositiveIntegerField("已代缴人数", default=0)
-    resident_count = models.PositiveIntegerField("本批人数", default=0)
-    amount = models.DecimalField("本批金额（元）", **MONEY, default=Decimal("0.00"))
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    qualifying = models.PositiveIntegerField(_("符合代缴条件人数"), default=0)
+    already_paid = models.PositiveIntegerField(_("已代缴人数"), default=0)
+    resident_count = models.PositiveIntegerField(_("本批人数"), default=0)
+    amount = models.DecimalField(_("本批金额（元）"), **MONEY, default=Decimal("0.00"))
     generated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="生成人",
+        verbose_name=_("生成人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    generated_at = models.DateTimeField("生成时间", auto_now_add=True)
+    generated_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
+        verbose_name=_("审批人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    approved_at = models.DateTimeField("审批时间", null=True, blank=True)
-    posted_at = models.DateTimeField("入账时间", null=True, blank=True)
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("入账时间"), null=True, blank=True)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="入账人",
+        verbose_name=_("入账人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -451,8 +470,8 @@ class ProxyBatch(models.Model):
     objects = ProxyBatchQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "政府代缴批次"
-        verbose_name_plural = "政府代缴批次"
+        verbose_name = _("政府代缴批次")
+        verbose_name_plural = _("政府代缴批次")
         ordering = ["-generated_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -474,27 +493,31 @@ class ProxyBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.county_id} {self.year} 年代缴批次 #{self.pk}"
+        return gettext("%(county)s %(year)s 年代缴批次 #%(id)s") % {
+            "county": self.county_id,
+            "year": self.year,
+            "id": self.pk,
+        }
 
 
 class ProxyBatchItem(models.Model):
     batch = models.ForeignKey(
         ProxyBatch,
-        verbose_name="批次",
+        verbose_name=_("批次"),
         on_delete=models.CASCADE,
         related_name="items",
         db_index=False,  # proxy_item_one_per_resident_in_batch leads with the batch
     )
     resident = models.ForeignKey(
-        Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="proxy_items"
+        Resident, verbose_name=_("参保人"), on_delete=models.PROTECT, related_name="proxy_items"
     )
     category = models.CharField(
-        "代缴类别", max_length=20, choices=SpecialGroupMembership.Category.choices
+        _("代缴类别"), max_length=20, choices=SpecialGroupMembership.Category.choices
     )
-    amount = models.DecimalField("代缴金额（元）", **MONEY)
+    amount = models.DecimalField(_("代缴金额（元）"), **MONEY)
     payment = models.OneToOneField(
         "Payment",
-        verbose_name="入账记录",
+        verbose_name=_("入账记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -502,8 +525,8 @@ class ProxyBatchItem(models.Model):
     )
 
     class Meta:
-        verbose_name = "代缴批次明细"
-        verbose_name_plural = "代缴批次明细"
+        verbose_name = _("代缴批次明细")
+        verbose_name_plural = _("代缴批次明细")
         ordering = ["batch_id", "resident_id"]
         constraints = [
             models.UniqueConstraint(
@@ -512,7 +535,11 @@ class ProxyBatchItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.batch_id}: {self.resident_id} {self.amount} 元"
+        return gettext("%(batch)s: %(resident)s %(amount)s 元") % {
+            "batch": self.batch_id,
+            "resident": self.resident_id,
+            "amount": self.amount,
+        }
 
 
 # --- village agents: cash and remittances (双限) -------------------------------------------
@@ -523,15 +550,15 @@ class AgentProfile(models.Model):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        verbose_name="协办员",
+        verbose_name=_("协办员"),
         on_delete=models.PROTECT,
         related_name="agent_profile",
     )
-    commitment_signed_on = models.DateField("承诺书签订日期", null=True, blank=True)
+    commitment_signed_on = models.DateField(_("承诺书签订日期"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "协办员承诺"
-        verbose_name_plural = "协办员承诺"
+        verbose_name = _("协办员承诺")
+        verbose_name_plural = _("协办员承诺")
 
     def __str__(self) -> str:
         return str(self.user)
@@ -553,33 +580,36 @@ class Remittance(models.Model):
 
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="协办员",
+        verbose_name=_("协办员"),
         on_delete=models.PROTECT,
         related_name="remittances",
     )
-    amount = models.DecimalField("缴销金额（元）", **MONEY)
-    remitted_on = models.DateField("缴销日期")
-    bank_voucher = models.CharField("银行凭证号", max_length=40, unique=True)
+    amount = models.DecimalField(_("缴销金额（元）"), **MONEY)
+    remitted_on = models.DateField(_("缴销日期"))
+    bank_voucher = models.CharField(_("银行凭证号"), max_length=40, unique=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="录入人",
+        verbose_name=_("录入人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "现金缴销"
-        verbose_name_plural = "现金缴销"
+        verbose_name = _("现金缴销")
+        verbose_name_plural = _("现金缴销")
         ordering = ["-remitted_on", "-id"]
         constraints = [
             models.CheckConstraint(name="remittance_amount_positive", condition=Q(amount__gt=0))
         ]
 
     def __str__(self) -> str:
-        return f"{self.bank_voucher} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.bank_voucher,
+            "amount": self.amount,
+        }
 
 
 class CashReceipt(models.Model):
@@ -588,20 +618,20 @@ class CashReceipt(models.Model):
 
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="协办员",
+        verbose_name=_("协办员"),
         on_delete=models.PROTECT,
         related_name="cash_receipts",
     )
     resident = models.ForeignKey(
-        Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="cash_receipts"
+        Resident, verbose_name=_("参保人"), on_delete=models.PROTECT, related_name="cash_receipts"
     )
-    contribution_year = models.PositiveSmallIntegerField("缴费年度")
-    amount = models.DecimalField("金额（元）", **MONEY)
-    collected_on = models.DateField("收款日期")
-    receipt_no = models.CharField("收据号", max_length=40)
+    contribution_year = models.PositiveSmallIntegerField(_("缴费年度"))
+    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    collected_on = models.DateField(_("收款日期"))
+    receipt_no = models.CharField(_("收据号"), max_length=40)
     remittance = models.ForeignKey(
         Remittance,
-        verbose_name="缴销记录",
+        verbose_name=_("缴销记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -609,20 +639,20 @@ class CashReceipt(models.Model):
     )
     payment = models.OneToOneField(
         Payment,
-        verbose_name="入账记录",
+        verbose_name=_("入账记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="cash_receipt",
-        help_text="缴销后税务记录到达、入账时关联的缴费记录。",
+        help_text=_("缴销后税务记录到达、入账时关联的缴费记录。"),
     )
-    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     objects = CashReceiptQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "现金代收"
-        verbose_name_plural = "现金代收"
+        verbose_name = _("现金代收")
+        verbose_name_plural = _("现金代收")
         ordering = ["collected_on", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -639,30 +669,33 @@ class CashReceipt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.receipt_no} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.receipt_no,
+            "amount": self.amount,
+        }
 
 
 class CashLimitBreach(models.Model):
     """An agent found over a 双限 limit by the daily check; one row per agent, day and limit."""
 
     class Kind(models.TextChoices):
-        DAYS = "days", "现金留存超过天数"
-        AMOUNT = "amount", "现金留存超过金额"
+        DAYS = "days", _("现金留存超过天数")
+        AMOUNT = "amount", _("现金留存超过金额")
 
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="协办员",
+        verbose_name=_("协办员"),
         on_delete=models.PROTECT,
         related_name="cash_breaches",
     )
-    day = models.DateField("检查日期")
-    kind = models.CharField("超限类型", max_length=10, choices=Kind.choices)
-    oldest_collected_on = models.DateField("最早未缴销收款日期")
-    unremitted = models.DecimalField("未缴销金额（元）", **MONEY)
+    day = models.DateField(_("检查日期"))
+    kind = models.CharField(_("超限类型"), max_length=10, choices=Kind.choices)
+    oldest_collected_on = models.DateField(_("最早未缴销收款日期"))
+    unremitted = models.DecimalField(_("未缴销金额（元）"), **MONEY)
 
     class Meta:
-        verbose_name = "双限超限"
-        verbose_name_plural = "双限超限"
+        verbose_name = _("双限超限")
+        verbose_name_plural = _("双限超限")
         ordering = ["-day", "agent_id"]
         constraints = [
             models.UniqueConstraint(
@@ -685,32 +718,32 @@ class Notice(models.Model):
     """One villager group's notice for one period: due, generated or overdue."""
 
     class Kind(models.TextChoices):
-        MONTHLY = "monthly", "月度缴费公示"
-        PAID = "paid", "年度已缴费名单"
-        UNPAID = "unpaid", "年度未缴费名单"
+        MONTHLY = "monthly", _("月度缴费公示")
+        PAID = "paid", _("年度已缴费名单")
+        UNPAID = "unpaid", _("年度未缴费名单")
 
     group = models.ForeignKey(
-        Region, verbose_name="村民小组", on_delete=models.PROTECT, related_name="notices"
+        Region, verbose_name=_("村民小组"), on_delete=models.PROTECT, related_name="notices"
     )
-    kind = models.CharField("公示类型", max_length=10, choices=Kind.choices)
-    period = models.CharField("期间", max_length=7, help_text="月度为 YYYY-MM，年度为 YYYY")
-    due_on = models.DateField("公示时限")
-    generated_at = models.DateTimeField("生成时间", null=True, blank=True)
+    kind = models.CharField(_("公示类型"), max_length=10, choices=Kind.choices)
+    period = models.CharField(_("期间"), max_length=7, help_text=_("月度为 YYYY-MM，年度为 YYYY"))
+    due_on = models.DateField(_("公示时限"))
+    generated_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
     generated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="生成人",
+        verbose_name=_("生成人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    rows = models.PositiveIntegerField("公示人数", default=0)
+    rows = models.PositiveIntegerField(_("公示人数"), default=0)
 
     objects = NoticeQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "公示"
-        verbose_name_plural = "公示"
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
         ordering = ["due_on", "group_id", "kind"]
         constraints = [
             models.UniqueConstraint(

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Resident, SpecialGroupMembership
 from pension import idnumber
@@ -16,7 +17,7 @@ class ResidentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id_number", "name", "sex", "birth_date", "village", "status"]
     list_filter = ["status", "exclusion", "sex"]
     search_fields = ["=id_number", "name"]
-    search_help_text = "输入身份证号码或姓名"
+    search_help_text = _("输入身份证号码或姓名")
     list_select_related = ["village"]
     raw_id_fields = ["village", "group"]
     # Status, identity and what the ID number encodes change only through the services, which

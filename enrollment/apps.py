@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
-    verbose_name = "参保登记"
+    verbose_name = _("参保登记")
 
     def ready(self) -> None:
         from enrollment import dashboard
@@ -13,7 +15,7 @@ class EnrollmentConfig(AppConfig):
         dashboard.register()
         register_export(
             ExportKind(
-                key="residents", label="参保人名单", header=RESIDENT_HEADER,
-                rows=resident_export_rows, sheet="参保人",
+                key="residents", label=_("参保人名单"), header=RESIDENT_HEADER,
+                rows=resident_export_rows, sheet=pgettext_lazy("plural", "参保人"),
             )
         )  # fmt: skip

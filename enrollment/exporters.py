@@ -6,13 +6,17 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrollment.models import Finding, Resident
 from pension.exporters import write_workbook
 
 FINDING_HEADER = [
-    "疑点类型", "状态", "姓名", "公民身份号码", "乡镇", "村(社区)", "情况说明", "来源",
-    "发现时间", "处理意见", "处理人", "处理时间",
+    gettext_lazy("疑点类型"), gettext_lazy("状态"), gettext_lazy("姓名"),
+    gettext_lazy("公民身份号码"), gettext_lazy("乡镇"), gettext_lazy("村(社区)"),
+    gettext_lazy("情况说明"), gettext_lazy("来源"), gettext_lazy("发现时间"),
+    gettext_lazy("处理意见"), gettext_lazy("处理人"), gettext_lazy("处理时间"),
 ]  # fmt: skip
 
 
@@ -30,13 +34,14 @@ def finding_rows(findings: QuerySet[Finding]) -> Iterator[list]:
 
 def findings_workbook(*, findings: QuerySet[Finding]) -> bytes:
     return write_workbook(
-        title=f"疑点清单（{timezone.localdate():%Y-%m-%d} 导出）",
-        header=FINDING_HEADER,
+        title=_("疑点清单（%(date)s 导出）") % {"date": f"{timezone.localdate():%Y-%m-%d}"},
+        header=[str(label) for label in FINDING_HEADER],
         rows=finding_rows(findings),
-        sheet="疑点清单",
+        sheet=_("疑点清单"),
     )
 
 
+# The residents export's header names its columns as the registry import reads them.
 RESIDENT_HEADER = [
     "姓名", "公民身份号码", "性别", "出生日期", "乡镇", "村(社区)", "村民小组", "户号",
     "联系电话", "参保状态",
@@ -50,7 +55,9 @@ def resident_export_rows(user, params: dict[str, str]) -> tuple[int, Iterator[li
     from enrollment.selectors import resident_list
 
     rows = ResidentFilter(params or None, queryset=resident_list(user=user)).qs
-    sexes, statuses = dict(Resident.Sex.choices), dict(Resident.Status.choices)
+    # Labels as text in the language the export runs in: the workbook takes no lazy strings.
+    sexes = {value: str(label) for value, label in Resident.Sex.choices}
+    statuses = {value: str(label) for value, label in Resident.Status.choices}
     columns = (
         "name", "id_number", "sex", "birth_date", "village__parent__name", "village__name",
         "group__name", "household_no", "phone", "status",

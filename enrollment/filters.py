@@ -1,25 +1,35 @@
-"""One filter definition per list, shared by the page and its Excel export."""
+"""One filter definition per list, shared by the page, its Excel export and the staff API."""
 
 import django_filters
 from django.db.models import Q
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Finding, Resident
 from pension import idnumber
 
 
 class FindingFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(label="疑点类型", choices=Finding.Kind.choices)
+    kind = django_filters.ChoiceFilter(label=_("疑点类型"), choices=Finding.Kind.choices)
     status = django_filters.ChoiceFilter(
-        label="状态", choices=Finding.Status.choices, empty_label="全部状态"
+        label=_("状态"), choices=Finding.Status.choices, empty_label=_("全部状态")
     )
     region = django_filters.CharFilter(
-        label="区划代码", field_name="region__code", lookup_expr="startswith"
+        label=_("区划代码"), field_name="region__code", lookup_expr="startswith"
     )
-    q = django_filters.CharFilter(label="姓名或身份证号", method="search")
+    q = django_filters.CharFilter(label=_("姓名或身份证号"), method="search")
 
     class Meta:
         model = Finding
         fields = ["kind", "status", "region", "q"]
+
+    @classmethod
+    def for_worklist(cls, data: QueryDict, queryset, *, request=None) -> "FindingFilter":
+        """The page, its export and the API alike show open findings unless another status
+        is asked for."""
+        data = data.copy()
+        data.setdefault("status", Finding.Status.OPEN)
+        return cls(data, queryset=queryset, request=request)
 
     def search(self, queryset, name, value):
         # ID numbers are pasted with full-width digits, spaces or a lower-case x.
@@ -30,15 +40,15 @@ class FindingFilter(django_filters.FilterSet):
 class ResidentFilter(django_filters.FilterSet):
     """The resident list's filters and order, shared by the page and its export."""
 
-    q = django_filters.CharFilter(label="身份证号码或姓名", method="search")
+    q = django_filters.CharFilter(label=_("身份证号码或姓名"), method="search")
     status = django_filters.ChoiceFilter(
-        label="参保状态", choices=Resident.Status.choices, empty_label="全部状态"
+        label=_("参保状态"), choices=Resident.Status.choices, empty_label=_("全部状态")
     )
     region = django_filters.CharFilter(
-        label="区划代码", field_name="village__code", lookup_expr="startswith"
+        label=_("区划代码"), field_name="village__code", lookup_expr="startswith"
     )
     sort = django_filters.OrderingFilter(
-        label="排序",
+        label=_("排序"),
         fields=(
             ("village_id", "village"),
             ("name", "name"),
@@ -46,7 +56,8 @@ class ResidentFilter(django_filters.FilterSet):
             ("status", "status"),
         ),
         field_labels={
-            "village": "村(社区)", "name": "姓名", "birth_date": "出生日期", "status": "参保状态",
+            "village": _("村(社区)"), "name": _("姓名"), "birth_date": _("出生日期"),
+            "status": _("参保状态"),
         },
     )  # fmt: skip
 

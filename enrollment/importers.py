@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enrollment.services.departments import DepartmentRow
 from enrollment.services.imports import ImportOutcome, Rejection
@@ -61,6 +63,10 @@ SEVERE_GRADES = {"1", "2", "一", "二", "一级", "二级", "1级", "2级"}
 
 _SUFFIXES = ("村民委员会", "居民委员会", "社区居委会", "村委会", "居委会", "社区", "村")
 _NUMERALS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九", start=0)}
+# How a group is written around its number: 第一村民小组, 1组, 十二组.
+_GROUP_PREFIX = "第"
+_GROUP_SUFFIXES = ("村民小组", "居民小组", "小组", "组")
+_TEN = "十"
 
 
 def place_key(name: str) -> str:
@@ -75,14 +81,14 @@ def place_key(name: str) -> str:
 def group_key(name: str) -> str:
     """Groups as 一组, 1组, 第一村民小组 or 01: the number is what identifies them."""
     key = re.sub(r"\s+", "", text(name))
-    key = key.removeprefix("第")
-    for suffix in ("村民小组", "居民小组", "小组", "组"):
+    key = key.removeprefix(_GROUP_PREFIX)
+    for suffix in _GROUP_SUFFIXES:
         key = key.removesuffix(suffix)
-    if key.startswith("十") and len(key) > 1:
+    if key.startswith(_TEN) and len(key) > 1:
         key = "1" + key[1:]
-    if key.endswith("十") and len(key) > 1:
+    if key.endswith(_TEN) and len(key) > 1:
         key = key[:-1] + "0"
-    key = key.replace("十", "")
+    key = key.replace(_TEN, "")
     key = "".join(_NUMERALS.get(c, c) for c in key)
     return key.lstrip("0") or key
 
@@ -129,7 +135,7 @@ class Locations:
         """(village code, group code or None); CellError with the column's reason if unknown."""
         village_code, group_code = self._resolve(code, township, village, group)
         if not village_code.startswith(self.scope.code):
-            raise CellError(f"户籍地不在{self.scope.name}辖区内")
+            raise CellError(_("户籍地不在%(region)s辖区内") % {"region": self.scope.name})
         return village_code, group_code
 
     def _resolve(
@@ -140,24 +146,33 @@ class Locations:
                 return code[:12], code
             if self.codes.get(code) == Region.Level.VILLAGE:
                 return code, None
-            raise CellError(f"区划代码 {code} 不是本县（{self.county.name}）的村或村民小组")
+            raise CellError(
+                _("区划代码 %(code)s 不是本县（%(county)s）的村或村民小组")
+                % {"code": code, "county": self.county.name}
+            )
         if not village:
-            raise CellError("缺少村(社区)")
+            raise CellError(_("缺少村(社区)"))
         if township:
             village_code = self.villages.get((place_key(township), place_key(village)))
             if village_code is None:
-                raise CellError(f"{township}{village} 不在本县区划中")
+                raise CellError(
+                    _("%(township)s%(village)s 不在本县区划中")
+                    % {"township": township, "village": village}
+                )
         else:
             candidates = self.village_by_name.get(place_key(village), [])
-            if len(candidates) != 1:
-                problem = "有重名" if candidates else "不存在"
-                raise CellError(f"{village} 在本县{problem}，请填写乡镇")
+            if len(candidates) > 1:
+                raise CellError(_("%(village)s 在本县有重名，请填写乡镇") % {"village": village})
+            if not candidates:
+                raise CellError(_("%(village)s 在本县不存在，请填写乡镇") % {"village": village})
             village_code = candidates[0]
         if not group:
             return village_code, None
         group_code = self.groups.get((village_code, group_key(group)))
         if group_code is None:
-            raise CellError(f"{village}没有“{group}”这个村民小组")
+            raise CellError(
+                _("%(village)s没有“%(group)s”这个村民小组") % {"village": village, "group": group}
+            )
         return village_code, group_code
 
 
@@ -172,15 +187,13 @@ def _mark_duplicates(
     for number, row_numbers in seen.items():
         if len(row_numbers) < 2:
             continue
-        listed = "、".join(str(n) for n in row_numbers[:10])
+        listed = pgettext("list separator", "、").join(str(n) for n in row_numbers[:10])
+        reason = _("身份证号码在文件中重复出现（第%(rows)s行）") % {"rows": listed}
         for row_number in row_numbers:
             accepted.pop(row_number, None)
             outcome.rejected.append(
-                Rejection(
-                    row_number, ID_COLUMN.label, f"身份证号码在文件中重复出现（第{listed}行）",
-                    idnumber.mask(number),
-                )
-            )  # fmt: skip
+                Rejection(row_number, ID_COLUMN.label, reason, idnumber.mask(number))
+            )
 
 
 # The check digit's weighted sum, split so that both parts come from small caches: the first 14
@@ -229,7 +242,7 @@ def read_registry(
     table = _open(source, columns=REGISTRY_COLUMNS, filename=filename)
     if "region_code" not in table.present and "village" not in table.present:
         raise SpreadsheetError(
-            "缺少户籍地列：需要〈区划代码〉，或〈乡镇(街道)〉与〈村(社区)〉（可加〈村民小组〉）"
+            _("缺少户籍地列：需要〈区划代码〉，或〈乡镇(街道)〉与〈村(社区)〉（可加〈村民小组〉）")
         )
     outcome = ImportOutcome()
     return outcome, _registry_rows(table, Locations.load(region), outcome)
@@ -282,14 +295,14 @@ def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> I
             if name.__class__ is not str or not name.isprintable() or name != name.strip():
                 name = text(name)
             if not name:
-                raise CellError("姓名不能为空")
+                raise CellError(_("姓名不能为空"))
 
             column = STATUS_COLUMN.label
             status = statuses.get(cells[i_status])
             if status is None:
                 status = statuses.get(text(cells[i_status]))
                 if status is None:
-                    raise CellError("人员状态应为 正常、死亡 或 迁出")
+                    raise CellError(_("人员状态应为 正常、死亡 或 迁出"))
 
             conflicts = ""
             column = SEX_COLUMN.label
@@ -297,9 +310,11 @@ def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> I
             if sex_cell:
                 sex_word = SEX_WORDS.get(sex_cell) or SEX_WORDS.get(text(sex_cell).upper())
                 if sex_word is None:
-                    raise CellError("性别应为 男 或 女")
+                    raise CellError(_("性别应为 男 或 女"))
                 if sex_word != sex:
-                    conflicts = f"性别列为“{text(sex_cell)}”，与身份证号码不符"
+                    conflicts = _("性别列为“%(value)s”，与身份证号码不符") % {
+                        "value": text(sex_cell)
+                    }
             column = BIRTH_COLUMN.label
             birth_cell = cells[i_birth]
             if birth_cell not in (None, ""):
@@ -313,8 +328,10 @@ def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> I
                 if born[1]:
                     raise CellError(born[1])
                 if born[0] != iso:
-                    note = f"出生日期列为 {born[0]}，与身份证号码不符"
-                    conflicts = f"{conflicts}；{note}" if conflicts else note
+                    note = _("出生日期列为 %(value)s，与身份证号码不符") % {"value": born[0]}
+                    if conflicts:
+                        note = pgettext("list separator", "；").join((conflicts, note))
+                    conflicts = note
 
             # Location: a few hundred distinct places, resolved once each.
             key = place_of(cells)
@@ -363,7 +380,7 @@ def read_department_list(
 ) -> tuple[list[DepartmentRow], ImportOutcome]:
     table = _open(source, columns=DEPARTMENT_COLUMNS, filename=filename)
     if category == "disability" and "grade" not in table.present:
-        raise SpreadsheetError("重度残疾人名单缺少〈残疾等级〉列（只认定一、二级）")
+        raise SpreadsheetError(_("重度残疾人名单缺少〈残疾等级〉列（只认定一、二级）"))
     outcome = ImportOutcome()
     today = timezone.localdate()
     accepted: dict[int, DepartmentRow] = {}
@@ -379,7 +396,7 @@ def read_department_list(
             column = NAME_COLUMN.label
             name = text(cell["name"])
             if not name:
-                raise CellError("姓名不能为空")
+                raise CellError(_("姓名不能为空"))
         except (CellError, idnumber.InvalidIDNumber) as exc:
             outcome.rejected.append(
                 Rejection(row_number, column, exc.message, text(cell.get("id_number"))[:18])

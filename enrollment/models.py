@@ -7,6 +7,8 @@ import datetime
 from django.db import models
 from django.db.models import Q
 from django.db.models.lookups import StartsWith
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from pension.dates import years_before
 from pension.models import Region, RegionScopedQuerySet
@@ -50,37 +52,37 @@ class Resident(models.Model):
     """
 
     class Status(models.TextChoices):
-        NOT_ELIGIBLE = "not_eligible", "未到参保年龄"
-        ELIGIBLE = "eligible", "应参保未参保"
-        ENROLLED = "enrolled", "已参保"
-        RECEIVING = "receiving", "领取待遇"
-        SEALED = "sealed", "已封存"
-        DECEASED = "deceased", "死亡待注销"
-        CANCELLED = "cancelled", "已注销"
-        EXCLUDED = "excluded", "不属参保范围"
+        NOT_ELIGIBLE = "not_eligible", _("未到参保年龄")
+        ELIGIBLE = "eligible", _("应参保未参保")
+        ENROLLED = "enrolled", _("已参保")
+        RECEIVING = "receiving", _("领取待遇")
+        SEALED = "sealed", _("已封存")
+        DECEASED = "deceased", _("死亡待注销")
+        CANCELLED = "cancelled", _("已注销")
+        EXCLUDED = "excluded", _("不属参保范围")
 
     class Exclusion(models.TextChoices):
-        STUDENT = "student", "在校学生"
-        CIVIL_SERVANT = "civil_servant", "机关事业单位人员"
-        EMPLOYEE_PENSION = "employee_pension", "已参加职工养老保险"
-        LANDLOST_PENSION = "landlost_pension", "已参加被征地农民养老保险"
+        STUDENT = "student", _("在校学生")
+        CIVIL_SERVANT = "civil_servant", _("机关事业单位人员")
+        EMPLOYEE_PENSION = "employee_pension", _("已参加职工养老保险")
+        LANDLOST_PENSION = "landlost_pension", _("已参加被征地农民养老保险")
 
     class SealReason(models.TextChoices):
-        MARRIED_OUT = "married_out", "外嫁未迁户口"
-        LOST_CONTACT = "lost_contact", "失联"
-        EMPTY_HOUSEHOLD = "empty_household", "空挂户"
+        MARRIED_OUT = "married_out", _("外嫁未迁户口")
+        LOST_CONTACT = "lost_contact", _("失联")
+        EMPTY_HOUSEHOLD = "empty_household", _("空挂户")
 
     class Sex(models.TextChoices):
-        MALE = "M", "男"
-        FEMALE = "F", "女"
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
 
-    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
-    name = models.CharField("姓名", max_length=50)
-    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
-    birth_date = models.DateField("出生日期")
+    id_number = models.CharField(_("公民身份号码"), max_length=18, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("出生日期"))
     village = models.ForeignKey(
         Region,
-        verbose_name="村(社区)",
+        verbose_name=_("村(社区)"),
         on_delete=models.PROTECT,
         related_name="residents",
         limit_choices_to={"level": Region.Level.VILLAGE},
@@ -88,7 +90,7 @@ class Resident(models.Model):
     )
     group = models.ForeignKey(
         Region,
-        verbose_name="村民小组",
+        verbose_name=_("村民小组"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -96,34 +98,34 @@ class Resident(models.Model):
         limit_choices_to={"level": Region.Level.GROUP},
         db_index=False,  # resident_group_idx
     )
-    household_no = models.CharField("户号", max_length=30, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    status = models.CharField("参保状态", max_length=15, choices=Status.choices)
-    status_reason = models.CharField("状态原因", max_length=200, blank=True)
-    status_date = models.DateField("状态日期")
+    household_no = models.CharField(_("户号"), max_length=30, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    status = models.CharField(_("参保状态"), max_length=15, choices=Status.choices)
+    status_reason = models.CharField(_("状态原因"), max_length=200, blank=True)
+    status_date = models.DateField(_("状态日期"))
     exclusion = models.CharField(
-        "不属参保范围原因", max_length=20, choices=Exclusion.choices, blank=True
+        _("不属参保范围原因"), max_length=20, choices=Exclusion.choices, blank=True
     )
     contribution_years = models.PositiveSmallIntegerField(
-        "累计缴费年限", default=0, db_default=0, help_text="来自社保经办系统的累计缴费年数。"
+        _("累计缴费年限"), default=0, db_default=0, help_text=_("来自社保经办系统的累计缴费年数。")
     )
     transitional_exemption = models.BooleanField(
-        "过渡期免缴",
+        _("过渡期免缴"),
         default=False,
         db_default=False,
-        help_text="制度实施时已满60周岁等，不受15年缴费年限限制。",
+        help_text=_("制度实施时已满60周岁等，不受15年缴费年限限制。"),
     )
     other_basic_pension = models.BooleanField(
-        "已领取其他基本养老金", default=False, db_default=False
+        _("已领取其他基本养老金"), default=False, db_default=False
     )
-    created_at = models.DateTimeField("建档时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ResidentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "参保人"
-        verbose_name_plural = "参保人"
+        verbose_name = _("参保人")
+        verbose_name_plural = pgettext_lazy("plural", "参保人")
         ordering = ["village_id", "household_no", "id_number"]
         constraints = [
             models.CheckConstraint(
@@ -154,7 +156,10 @@ class Resident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.masked_id}）"
+        return gettext("%(name)s（%(masked_id)s）") % {
+            "name": self.name,
+            "masked_id": self.masked_id,
+        }
 
     @property
     def masked_id(self) -> str:
@@ -186,18 +191,18 @@ class SpecialGroupMembership(models.Model):
     """
 
     class Category(models.TextChoices):
-        TUOPIN = "tuopin", "脱贫人口"
-        FANPIN = "fanpin", "返贫致贫人口"
-        DIBAO = "dibao", "低保对象"
-        TEKUN = "tekun", "特困人员"
-        DISABILITY = "disability", "重度残疾人"
-        FAMILY_PLANNING = "family_planning", "计生两户"
+        TUOPIN = "tuopin", _("脱贫人口")
+        FANPIN = "fanpin", _("返贫致贫人口")
+        DIBAO = "dibao", _("低保对象")
+        TEKUN = "tekun", _("特困人员")
+        DISABILITY = "disability", _("重度残疾人")
+        FAMILY_PLANNING = "family_planning", _("计生两户")
 
     class Department(models.TextChoices):
-        CIVIL_AFFAIRS = "civil_affairs", "民政"
-        RURAL_REVITALISATION = "rural_revitalisation", "乡村振兴"
-        DISABLED_FEDERATION = "disabled_federation", "残联"
-        HEALTH_COMMISSION = "health_commission", "卫健"
+        CIVIL_AFFAIRS = "civil_affairs", _("民政")
+        RURAL_REVITALISATION = "rural_revitalisation", _("乡村振兴")
+        DISABLED_FEDERATION = "disabled_federation", _("残联")
+        HEALTH_COMMISSION = "health_commission", _("卫健")
 
     DEPARTMENT_OF = {
         Category.TUOPIN: Department.RURAL_REVITALISATION,
@@ -209,20 +214,20 @@ class SpecialGroupMembership(models.Model):
     }
 
     resident = models.ForeignKey(
-        Resident, verbose_name="参保人", on_delete=models.PROTECT, related_name="memberships"
+        Resident, verbose_name=_("参保人"), on_delete=models.PROTECT, related_name="memberships"
     )
-    category = models.CharField("特殊群体类别", max_length=20, choices=Category.choices)
-    department = models.CharField("来源部门", max_length=25, choices=Department.choices)
-    list_date = models.DateField("名单日期")
-    valid_from = models.DateField("起始日期")
-    valid_to = models.DateField("终止日期", null=True, blank=True)
-    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    category = models.CharField(_("特殊群体类别"), max_length=20, choices=Category.choices)
+    department = models.CharField(_("来源部门"), max_length=25, choices=Department.choices)
+    list_date = models.DateField(_("名单日期"))
+    valid_from = models.DateField(_("起始日期"))
+    valid_to = models.DateField(_("终止日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     objects = SpecialGroupMembershipQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "特殊群体身份"
-        verbose_name_plural = "特殊群体身份"
+        verbose_name = _("特殊群体身份")
+        verbose_name_plural = pgettext_lazy("plural", "特殊群体身份")
         ordering = ["resident_id", "category", "valid_from"]
         constraints = [
             models.CheckConstraint(
@@ -258,31 +263,31 @@ class Finding(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NOT_ENROLLED = "not_enrolled", "应参保未参保"
-        INTERRUPTED = "interrupted", "缴费中断"
-        AMOUNT_CHANGED = "amount_changed", "缴费额变化较大"
-        ID_NAME_MISMATCH = "id_name_mismatch", "身份证号码与姓名不符"
-        UNVERIFIABLE = "unverifiable", "无法核实"
-        SHARED_CODE = "shared_code", "两人共用一个参保编号"
-        NO_REGISTRATION = "no_registration", "本地无户籍"
-        DECEASED = "deceased", "死亡待注销"
-        MOVED_OUT = "moved_out", "户籍迁出"
-        INVALID_CHECK_DIGIT = "invalid_check_digit", "身份证校验位错误"
-        UNKNOWN_PERSON = "unknown_person", "名单人员未在册"
-        BENEFIT_DUE = "benefit_due", "达到领取条件未领取待遇"
+        NOT_ENROLLED = "not_enrolled", _("应参保未参保")
+        INTERRUPTED = "interrupted", _("缴费中断")
+        AMOUNT_CHANGED = "amount_changed", _("缴费额变化较大")
+        ID_NAME_MISMATCH = "id_name_mismatch", _("身份证号码与姓名不符")
+        UNVERIFIABLE = "unverifiable", _("无法核实")
+        SHARED_CODE = "shared_code", _("两人共用一个参保编号")
+        NO_REGISTRATION = "no_registration", _("本地无户籍")
+        DECEASED = "deceased", _("死亡待注销")
+        MOVED_OUT = "moved_out", _("户籍迁出")
+        INVALID_CHECK_DIGIT = "invalid_check_digit", _("身份证校验位错误")
+        UNKNOWN_PERSON = "unknown_person", _("名单人员未在册")
+        BENEFIT_DUE = "benefit_due", _("达到领取条件未领取待遇")
 
     class Status(models.TextChoices):
-        OPEN = "open", "待处理"
-        RESOLVED = "resolved", "已处理"
-        SEALED = "sealed", "已封存"
+        OPEN = "open", _("待处理")
+        RESOLVED = "resolved", _("已处理")
+        SEALED = "sealed", _("已封存")
 
-    kind = models.CharField("疑点类型", max_length=20, choices=Kind.choices)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
-    id_number = models.CharField("公民身份号码", max_length=18)
-    name = models.CharField("姓名", max_length=50, blank=True)
+    kind = models.CharField(_("疑点类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    id_number = models.CharField(_("公民身份号码"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
     resident = models.ForeignKey(
         Resident,
-        verbose_name="参保人",
+        verbose_name=_("参保人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -290,40 +295,40 @@ class Finding(models.Model):
     )
     region = models.ForeignKey(
         Region,
-        verbose_name="所属区划",
+        verbose_name=_("所属区划"),
         on_delete=models.PROTECT,
         related_name="findings",
-        help_text="参保人所在村；名单人员未在册时为县。",
+        help_text=_("参保人所在村；名单人员未在册时为县。"),
         db_index=False,  # finding_worklist_idx
     )
-    detail = models.CharField("情况说明", max_length=300, blank=True)
-    source = models.CharField("来源", max_length=60, blank=True)
+    detail = models.CharField(_("情况说明"), max_length=300, blank=True)
+    source = models.CharField(_("来源"), max_length=60, blank=True)
     assignee = models.ForeignKey(
         "pension.User",
-        verbose_name="经办人",
+        verbose_name=_("经办人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_findings",
     )
-    resolution_note = models.CharField("处理意见", max_length=300, blank=True)
+    resolution_note = models.CharField(_("处理意见"), max_length=300, blank=True)
     resolved_by = models.ForeignKey(
         "pension.User",
-        verbose_name="处理人",
+        verbose_name=_("处理人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="resolved_findings",
         db_index=False,  # looked up only through the finding itself
     )
-    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
-    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
 
     objects = FindingQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "疑点"
-        verbose_name_plural = "疑点"
+        verbose_name = _("疑点")
+        verbose_name_plural = pgettext_lazy("plural", "疑点")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -347,4 +352,4 @@ class Finding(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}：{self.name}"
+        return gettext("%(kind)s：%(name)s") % {"kind": self.get_kind_display(), "name": self.name}

@@ -6,6 +6,8 @@ import datetime
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enrollment.models import Finding, Resident, SpecialGroupMembership
 from pension.models import AuditEntry, ImportJob, Region, User
@@ -31,10 +33,11 @@ def resident_memberships(*, resident: Resident) -> QuerySet[SpecialGroupMembersh
 def resident_history(*, resident: Resident) -> list[dict]:
     """The resident's audit entries with status codes turned into the clerk's words."""
     words = {
-        "status": ("参保状态", dict(Resident.Status.choices)),
-        "category": ("特殊群体", dict(SpecialGroupMembership.Category.choices)),
-        "village": ("户籍地", {}),
+        "status": (_("参保状态"), dict(Resident.Status.choices)),
+        "category": (_("特殊群体"), dict(SpecialGroupMembership.Category.choices)),
+        "village": (_("户籍地"), {}),
     }
+    separator = pgettext("list separator", "；")
     rows = []
     for entry in AuditEntry.objects.for_object(resident).select_related("actor"):
         changes = []
@@ -42,10 +45,12 @@ def resident_history(*, resident: Resident) -> list[dict]:
             if field in words and isinstance(values, list) and len(values) == 2:
                 title, names = words[field]
                 old, new = (names.get(v, v or "—") for v in values)
-                changes.append(f"{title}：{old} → {new}")
+                changes.append(
+                    _("%(field)s：%(old)s → %(new)s") % {"field": title, "old": old, "new": new}
+                )
             else:
-                changes.append(f"{field}：{values}")
-        rows.append({"entry": entry, "changes": "；".join(changes)})
+                changes.append(_("%(field)s：%(values)s") % {"field": field, "values": values})
+        rows.append({"entry": entry, "changes": separator.join(changes)})
     return rows
 
 
@@ -100,7 +105,7 @@ def overdue_comparisons(*, region: Region, on: datetime.date) -> list[dict]:
         day = timezone.localdate(finished_at)
         if key and (key not in last or day > last[key]):
             last[key] = day
-    checks = [("registry", "公安户籍", REGISTRY_EVERY_DAYS)] + [
+    checks = [("registry", _("公安户籍"), REGISTRY_EVERY_DAYS)] + [
         (c, CATEGORY_LABELS[c], DEPARTMENT_EVERY_DAYS) for c in MEMBERSHIP_CATEGORIES
     ]
     overdue = []

@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -137,7 +139,7 @@ class _UploadView(ManageResidentsRequiredMixin, FormView):
 class RegistryUploadView(_UploadView):
     form_class = RegistryUploadForm
     kind = ImportJob.Kind.REGISTRY
-    title = "公安户籍数据比对"
+    title = gettext_lazy("公安户籍数据比对")
 
     def params(self, form) -> dict:
         return {**super().params(form), "as_of": form.cleaned_data["as_of"].isoformat()}
@@ -146,7 +148,7 @@ class RegistryUploadView(_UploadView):
 class DepartmentUploadView(_UploadView):
     form_class = DepartmentUploadForm
     kind = ImportJob.Kind.DEPARTMENT
-    title = "部门名单比对"
+    title = gettext_lazy("部门名单比对")
 
     def params(self, form) -> dict:
         return {
@@ -166,9 +168,9 @@ class FindingListView(RegionScopedMixin, ListView):
     paginate_by = 50
 
     def get_filter(self) -> FindingFilter:
-        data = self.request.GET.copy()
-        data.setdefault("status", Finding.Status.OPEN)
-        return FindingFilter(data, queryset=selectors.finding_list(user=self.request.user))
+        return FindingFilter.for_worklist(
+            self.request.GET, selectors.finding_list(user=self.request.user), request=self.request
+        )
 
     def get_queryset(self):
         self.filterset = self.get_filter()
@@ -192,14 +194,17 @@ class FindingResolveView(ManageResidentsRequiredMixin, View):
         visible = Finding.objects.visible_to(request.user)
         form = FindingResolveForm(request.POST, findings=visible)
         if not form.is_valid():
-            messages.error(request, "请勾选疑点并填写处理意见")
+            messages.error(request, _("请勾选疑点并填写处理意见"))
         else:
             closed = findings_resolve(
                 findings=visible.filter(pk__in=[f.pk for f in form.cleaned_data["ids"]]),
                 note=form.cleaned_data["note"],
                 actor=request.user,
             )
-            messages.success(request, f"已处理 {closed} 条疑点")
+            messages.success(
+                request,
+                ngettext("已处理 %(n)s 条疑点", "已处理 %(n)s 条疑点", closed) % {"n": closed},
+            )
         return redirect(request.POST.get("next") or reverse("enrollment:finding_list"))
 
 
@@ -207,10 +212,14 @@ class FindingExportView(RegionScopedMixin, View):
     model = Finding
 
     def get(self, request):
-        filterset = FindingFilter(request.GET, queryset=selectors.finding_list(user=request.user))
+        filterset = FindingFilter.for_worklist(
+            request.GET, selectors.finding_list(user=request.user), request=request
+        )
         content = findings_workbook(findings=filterset.qs)
         response = HttpResponse(content, content_type=XLSX)
-        response["Content-Disposition"] = attachment(f"疑点清单-{timezone.localdate()}.xlsx")
+        response["Content-Disposition"] = attachment(
+            _("疑点清单-%(date)s.xlsx") % {"date": timezone.localdate()}
+        )
         return response
 
 
@@ -227,7 +236,10 @@ class _ResidentActionView(ManageResidentsRequiredMixin, RegionScopedMixin, Singl
         resident = self.get_object()
         form = self.form_class(request.POST)
         if not form.is_valid():
-            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+            separator = pgettext("list separator", "；")
+            messages.error(
+                request, separator.join(e for errs in form.errors.values() for e in errs)
+            )
         else:
             try:
                 self.act(resident, form.cleaned_data)
@@ -240,7 +252,7 @@ class _ResidentActionView(ManageResidentsRequiredMixin, RegionScopedMixin, Singl
 
 class ResidentSealView(_ResidentActionView):
     form_class = SealForm
-    done_message = "已封存，该人员不再计入征缴进度"
+    done_message = gettext_lazy("已封存，该人员不再计入征缴进度")
 
     def act(self, resident, data):
         resident_seal(
@@ -249,14 +261,14 @@ class ResidentSealView(_ResidentActionView):
 
 
 class ResidentUnsealView(_ResidentActionView):
-    done_message = "已解除封存"
+    done_message = gettext_lazy("已解除封存")
 
     def act(self, resident, data):
         resident_unseal(resident=resident, note=data["note"], actor=self.request.user)
 
 
 class ResidentCancelView(_ResidentActionView):
-    done_message = "已注销"
+    done_message = gettext_lazy("已注销")
 
     def act(self, resident, data):
         resident_cancel(resident=resident, note=data["note"], actor=self.request.user)

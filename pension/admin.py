@@ -4,6 +4,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pension.imports import UPLOAD_MAX_BYTES
 from pension.models import AuditEntry, Region, User
@@ -35,23 +37,25 @@ class ReadOnlyAdminMixin:
         return False
 
 
-admin.site.site_header = "城乡居民基本养老保险参保征缴系统"
-admin.site.site_title = "参保征缴系统配置"
-admin.site.index_title = "系统配置"
+admin.site.site_header = gettext_lazy("城乡居民基本养老保险参保征缴系统")
+admin.site.site_title = gettext_lazy("参保征缴系统配置")
+admin.site.index_title = gettext_lazy("系统配置")
 
 
 class RegionImportForm(forms.Form):
     file = forms.FileField(
-        label="区划文件",
-        help_text="xlsx、xls 或 csv，最大 50 MB。列：区划代码、名称，可加上级代码；"
-        "12位代码为村（社区），15位为村民小组。",
+        label=gettext_lazy("区划文件"),
+        help_text=gettext_lazy(
+            "xlsx、xls 或 csv，最大 50 MB。列：区划代码、名称，可加上级代码；"
+            "12位代码为村（社区），15位为村民小组。"
+        ),
     )
-    dry_run = forms.BooleanField(label="只试算，不写入", required=False)
+    dry_run = forms.BooleanField(label=gettext_lazy("只试算，不写入"), required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError("文件过大：上限 50 MB")
+            raise forms.ValidationError(_("文件过大：上限 50 MB"))
         return upload
 
 
@@ -98,7 +102,11 @@ class RegionAdmin(admin.ModelAdmin):
                         dry_run=form.cleaned_data["dry_run"],
                     )
                 except SpreadsheetError as exc:
-                    messages.error(request, f"无法导入 {upload.name}：{exc.message}")
+                    messages.error(
+                        request,
+                        _("无法导入 %(file)s：%(error)s")
+                        % {"file": upload.name, "error": exc.message},
+                    )
                 else:
                     self._report(request, result)
         else:
@@ -106,7 +114,7 @@ class RegionAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "导入区划",
+            "title": _("导入区划"),
             "form": form,
             "result": result,
             "rejected": result.rejected[:SHOWN_REJECTIONS] if result else [],
@@ -116,18 +124,32 @@ class RegionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/pension/region/import.html", context)
 
     def _report(self, request, result) -> None:
-        counts = (
-            f"共 {result.rows} 行：新增 {result.created} 个，更新 {result.updated} 个，"
-            f"未变 {result.unchanged} 个，错误 {len(result.rejected)} 行。"
-        )
+        counts = ngettext(
+            "共 %(rows)s 行：新增 %(created)s 个，更新 %(updated)s 个，"
+            "未变 %(unchanged)s 个，错误 %(rejected)s 行。",
+            "共 %(rows)s 行：新增 %(created)s 个，更新 %(updated)s 个，"
+            "未变 %(unchanged)s 个，错误 %(rejected)s 行。",
+            result.rows,
+        ) % {
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected": len(result.rejected),
+        }
         if result.refused_reason:
-            messages.error(request, f"{result.refused_reason}。{counts}")
+            # Translators: why nothing was imported, then the counts of the file's rows.
+            message = _("%(reason)s。%(counts)s") % {
+                "reason": result.refused_reason,
+                "counts": counts,
+            }
+            messages.error(request, message)
         elif result.dry_run:
-            messages.info(request, f"试算完成（未写入）：{counts}")
+            messages.info(request, _("试算完成（未写入）：%(counts)s") % {"counts": counts})
         elif result.rejected:
-            messages.warning(request, f"导入完成，部分行有错误：{counts}")
+            messages.warning(request, _("导入完成，部分行有错误：%(counts)s") % {"counts": counts})
         else:
-            messages.success(request, f"导入完成：{counts}")
+            messages.success(request, _("导入完成：%(counts)s") % {"counts": counts})
 
 
 @admin.register(User)
@@ -139,11 +161,11 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["villages", "groups", "user_permissions"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("岗位与辖区", {"fields": ("role", "region", "villages")}),
+        (gettext_lazy("岗位与辖区"), {"fields": ("role", "region", "villages")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        ("岗位与辖区", {"fields": ("role", "region")}),
+        (gettext_lazy("岗位与辖区"), {"fields": ("role", "region")}),
     )
 
 

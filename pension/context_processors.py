@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pension.models import User
 
@@ -14,10 +16,14 @@ RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR,
 
 # The entries a menu gathers, so that a township clerk's sixteen entries fit one row.
 MENUS = (
-    ("enrollment", "参保登记", ("residents", "findings", "benefits", "registry", "department")),
+    (
+        "enrollment",
+        gettext_lazy("参保登记"),
+        ("residents", "findings", "benefits", "registry", "department"),
+    ),
     (
         "collection",
-        "征缴",
+        gettext_lazy("征缴"),
         ("progress", "payments", "counter", "proxy", "agents", "notices", "ledger"),
     ),
 )
@@ -29,7 +35,7 @@ def navigation_bar(items: list[tuple[str, str, str]]) -> list[dict]:
     entry as a link."""
     menus = {key: [item for item in items if item[0] in keys] for key, _label, keys in MENUS}
     owner = {entry: key for key, _label, keys in MENUS for entry in keys}
-    labels = {key: label for key, label, _keys in MENUS}
+    labels = {key: str(label) for key, label, _keys in MENUS}
     bar: list[dict] = []
     placed = set()
     for key, label, url in items:
@@ -49,26 +55,26 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "nav_bar": []}
     items = [
-        ("home", "工作台", reverse("enrollment:home")),
-        ("dashboard", "看板", reverse("dashboard_home")),
-        ("residents", "参保人查询", reverse("enrollment:resident_list")),
-        ("findings", "疑点处理", reverse("enrollment:finding_list")),
-        ("benefits", "应发尽发", reverse("enrollment:benefits_due")),
-        ("progress", "征缴进度", reverse("collection:progress_home")),
-        ("payments", "缴费记录", reverse("collection:payment_list")),
-        ("ledger", "台账导出", reverse("collection:ledger_form")),
-        ("notices", "公示", reverse("collection:notice_status")),
-        ("agents", "代收协办员", reverse("collection:agent_list")),
+        ("home", _("工作台"), reverse("enrollment:home")),
+        ("dashboard", _("看板"), reverse("dashboard_home")),
+        ("residents", _("参保人查询"), reverse("enrollment:resident_list")),
+        ("findings", _("疑点处理"), reverse("enrollment:finding_list")),
+        ("benefits", _("应发尽发"), reverse("enrollment:benefits_due")),
+        ("progress", _("征缴进度"), reverse("collection:progress_home")),
+        ("payments", _("缴费记录"), reverse("collection:payment_list")),
+        ("ledger", _("台账导出"), reverse("collection:ledger_form")),
+        ("notices", _("公示"), reverse("collection:notice_status")),
+        ("agents", _("代收协办员"), reverse("collection:agent_list")),
     ]
     if user.is_superuser or user.role in RECONCILIATION_ROLES:
-        items.append(("reconciliation", "对账", reverse("reconciliation:month")))
+        items.append(("reconciliation", _("对账"), reverse("reconciliation:month")))
     if user.can_manage_residents:
         items += [
-            ("counter", "柜面缴费", reverse("collection:counter")),
-            ("proxy", "政府代缴", reverse("collection:proxy_batch_list")),
-            ("registry", "户籍比对", reverse("enrollment:upload_registry")),
-            ("department", "部门名单比对", reverse("enrollment:upload_department")),
+            ("counter", _("柜面缴费"), reverse("collection:counter")),
+            ("proxy", _("政府代缴"), reverse("collection:proxy_batch_list")),
+            ("registry", _("户籍比对"), reverse("enrollment:upload_registry")),
+            ("department", _("部门名单比对"), reverse("enrollment:upload_department")),
         ]
     if user.is_staff:
-        items.append(("admin", "系统配置", reverse("admin:index")))
+        items.append(("admin", _("系统配置"), reverse("admin:index")))
     return {"nav_items": items, "nav_bar": navigation_bar(items)}

@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -86,8 +87,9 @@ def write_workbook_to(
 def rejections_workbook(*, job: ImportJob) -> bytes:
     rows = job.rejections.order_by("row", "id").values_list("row", "column", "reason", "value")
     return write_workbook(
-        title=f"{job.get_kind_display()}导入错误行：{job.filename}",
-        header=["行号", "列", "原因", "原值"],
+        title=_("%(kind)s导入错误行：%(filename)s")
+        % {"kind": job.get_kind_display(), "filename": job.filename},
+        header=[_("行号"), _("列"), _("原因"), _("原值")],
         rows=rows.iterator(chunk_size=5000),
-        sheet="错误行",
+        sheet=_("错误行"),
     )

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pension.exporters import write_workbook_to
 from pension.models import ExportJob, User
@@ -54,7 +55,7 @@ def export_kind(key: str) -> ExportKind:
     try:
         return _kinds[key]
     except KeyError:
-        raise ExportRefused(f"未知的导出类型：{key}") from None
+        raise ExportRefused(_("未知的导出类型：%(kind)s") % {"kind": key}) from None
 
 
 def export_job_create(*, kind: str, user: User, params: dict[str, str]) -> ExportJob:
@@ -63,14 +64,16 @@ def export_job_create(*, kind: str, user: User, params: dict[str, str]) -> Expor
     order."""
     spec = export_kind(kind)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise ExportRefused("请先登录")
+        raise ExportRefused(_("请先登录"))
     kept = {k: v for k, v in params.items() if k != "page" and isinstance(v, str)}
     from pension.tasks import run_export_job
 
     with transaction.atomic():
         job = ExportJob.objects.create(
             kind=spec.key,
-            title=f"{spec.label}（{timezone.localtime():%Y-%m-%d %H:%M}）",
+            # Translators: an export's title and file name: the list and when it was asked for.
+            title=_("%(list)s（%(time)s）")
+            % {"list": spec.label, "time": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
             params=kept,
             created_by=user,
         )
@@ -122,7 +125,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         logger.exception("export job %s failed", job.pk)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
-            error=f"导出时发生错误：{type(exc).__name__}",
+            error=_("导出时发生错误：%(error)s") % {"error": type(exc).__name__},
             finished_at=timezone.now(),
         )
         raise

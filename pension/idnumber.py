@@ -15,6 +15,9 @@ import re
 from dataclasses import dataclass
 from operator import mul
 
+from pension.i18n import gettext as _
+from pension.i18n import gettext_lazy
+
 __all__ = [
     "IDNumber",
     "InvalidIDNumber",
@@ -48,13 +51,14 @@ _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 
-_MSG_FORMAT = "身份证号码格式错误：应为18位（前17位为数字，末位为数字或X）"
+_MSG_FORMAT = gettext_lazy("身份证号码格式错误：应为18位（前17位为数字，末位为数字或X）")
 
 
 class InvalidIDNumber(ValueError):
     """A hard validation failure; ``code`` is for programs, ``message`` is for people."""
 
     def __init__(self, code: str, message: str) -> None:
+        message = str(message)  # a lazy message is read in the language active now
         super().__init__(message)
         self.code = code
         self.message = message
@@ -121,10 +125,13 @@ def _read_birth_date(number18: str) -> datetime.date:
     try:
         born = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
-        raise InvalidIDNumber("birth_date", f"身份证号码中的出生日期无效：{digits}") from None
+        raise InvalidIDNumber(
+            "birth_date", _("身份证号码中的出生日期无效：%(digits)s") % {"digits": digits}
+        ) from None
     if born < _EARLIEST_BIRTH:
         raise InvalidIDNumber(
-            "birth_date", f"身份证号码中的出生日期无效：{digits}（早于1900年1月1日）"
+            "birth_date",
+            _("身份证号码中的出生日期无效：%(digits)s（早于1900年1月1日）") % {"digits": digits},
         )
     return born
 
@@ -136,10 +143,15 @@ def parse(raw: str | None, *, today: datetime.date | None = None) -> IDNumber:
     if today is None:
         today = datetime.date.today()
     if born > today:
-        raise InvalidIDNumber("birth_future", f"身份证号码中的出生日期晚于今天：{number[6:14]}")
+        raise InvalidIDNumber(
+            "birth_future",
+            _("身份证号码中的出生日期晚于今天：%(digits)s") % {"digits": number[6:14]},
+        )
     expected = check_digit(number[:17])
     if number[17] != expected:
-        raise InvalidIDNumber("check_digit", f"身份证号码校验位错误：末位应为{expected}")
+        raise InvalidIDNumber(
+            "check_digit", _("身份证号码校验位错误：末位应为%(digit)s") % {"digit": expected}
+        )
     return IDNumber(number=number, birth_date=born, sex=_sex(number), upgraded=upgraded)
 
 
@@ -182,13 +194,16 @@ def age_on(number_or_birth: str | datetime.date, on: datetime.date) -> int:
         else birth_date_of(number_or_birth)
     )
     if on < born:
-        raise ValueError(f"日期 {on.isoformat()} 早于出生日期 {born.isoformat()}")
+        raise ValueError(
+            _("日期 %(day)s 早于出生日期 %(born)s")
+            % {"day": on.isoformat(), "born": born.isoformat()}
+        )
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def mask(number: str) -> str:
     """First 6 + eight stars + last 4, the form used on public notices."""
-    full, _ = _to_18(number)
+    full = _to_18(number)[0]
     # Always mask the 18-digit form: a masked 15-digit number would leak the day of birth.
     return full[:6] + "*" * 8 + full[-4:]
 
@@ -210,6 +225,8 @@ def birthplace_warning(number: str | None) -> str | None:
             found.update(props)
         if "county" in found:
             return None
-        return f"出生地代码 {code} 未在行政区划代码表中找到（仅提示，不影响有效性）"
+        return _("出生地代码 %(code)s 未在行政区划代码表中找到（仅提示，不影响有效性）") % {
+            "code": code
+        }
     except Exception:  # noqa: BLE001 - a hint must never break validation
         return None

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from pension.imports import FILE_MAX_BYTES, Rejection
 from pension.models import Region
 from pension.spreadsheets import CellError, Column, parse_code, read_table, text
@@ -90,9 +93,12 @@ def _code(value: object) -> str:
 def _name(value: object) -> str:
     name = text(value)
     if not name:
-        raise CellError("名称不能为空")
+        raise CellError(_("名称不能为空"))
     if len(name) > NAME_MAX_LENGTH:
-        raise CellError(f"名称过长：{len(name)}个字，最多{NAME_MAX_LENGTH}个字")
+        raise CellError(
+            _("名称过长：%(length)s个字，最多%(limit)s个字")
+            % {"length": len(name), "limit": NAME_MAX_LENGTH}
+        )
     return name
 
 
@@ -101,12 +107,17 @@ def _check_parent(value: object, code: str) -> None:
     try:
         given = unpad(parse_code(value, lengths=(6, 9, 12)))
     except CellError as exc:
-        raise CellError(f"上级{exc.message}") from None
+        # Translators: a message about the parent code column, e.g. "上级代码为空".
+        raise CellError(_("上级%(message)s") % {"message": exc.message}) from None
     if given != expected:
         raise CellError(
-            f"上级代码 {given} 与区划代码 {code} 不符：应为区划代码的前{len(expected)}位 {expected}"
+            _(
+                "上级代码 %(given)s 与区划代码 %(code)s 不符："
+                "应为区划代码的前%(length)s位 %(expected)s"
+            )
+            % {"given": given, "code": code, "length": len(expected), "expected": expected}
             if expected
-            else f"区划代码 {code} 没有上级代码"
+            else _("区划代码 %(code)s 没有上级代码") % {"code": code}
         )
 
 
@@ -135,14 +146,15 @@ def read_regions(source, *, filename: str | None = None) -> RegionSheet:
         if len(row_numbers) < 2:
             continue
         # Which of two names is right cannot be told from the file, so neither is applied.
-        listed = "、".join(str(n) for n in row_numbers[:10])
+        listed = pgettext("list separator", "、").join(str(n) for n in row_numbers[:10])
         for row_number in row_numbers:
             if accepted.pop(row_number, None) is not None:
                 sheet.rejected.append(
                     Rejection(
                         row_number,
                         CODE_COLUMN.label,
-                        f"区划代码 {code} 在文件中重复出现（第{listed}行）",
+                        _("区划代码 %(code)s 在文件中重复出现（第%(rows)s行）")
+                        % {"code": code, "rows": listed},
                         code,
                     )
                 )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # Browser uploads are capped lower than files read by the commands and the exchange folder: a
 # county's full registry export (a million rows, about 75 MB as CSV) comes through the latter.
@@ -30,7 +32,11 @@ class Rejection:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
     def __str__(self) -> str:
-        return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+        return _("第%(row)s行 〈%(column)s〉: %(reason)s") % {
+            "row": self.row,
+            "column": self.column,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -58,11 +64,19 @@ class UpsertResult:
 def refusal_reason(*, rows: int, rejected: int, strict: bool = False) -> str:
     """Why nothing may be written, or "" when the valid rows may be applied."""
     if rows == 0:
-        return "文件中没有数据行，未写入任何数据"
+        return _("文件中没有数据行，未写入任何数据")
     if strict and rejected:
-        return f"已选择“全部正确才导入”，共有 {rejected} 行错误，未写入任何数据"
+        return ngettext(
+            "已选择“全部正确才导入”，共有 %(rejected)s 行错误，未写入任何数据",
+            "已选择“全部正确才导入”，共有 %(rejected)s 行错误，未写入任何数据",
+            rejected,
+        ) % {"rejected": rejected}
     if rejected * 2 > rows:
-        return f"错误行超过一半（{rejected}/{rows} 行），可能选错了文件或列，未写入任何数据"
+        return ngettext(
+            "错误行超过一半（%(rejected)s/%(rows)s 行），可能选错了文件或列，未写入任何数据",
+            "错误行超过一半（%(rejected)s/%(rows)s 行），可能选错了文件或列，未写入任何数据",
+            rows,
+        ) % {"rejected": rejected, "rows": rows}
     return ""
 
 

@@ -7,6 +7,38 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class ChosenLanguageMiddleware:
+    """The pages speak Chinese unless the user chose another language with the switch.
+
+    Only the choice counts (the cookie Django's `set_language` view writes), never the
+    browser's Accept-Language: an office computer set up in English still shows its clerk
+    Chinese, and a maintainer who wants English says so once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """The language the user chose, if the site offers it; Chinese otherwise."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    try:
+        return translation.get_supported_language_variant(chosen)
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 class HtmxLoginRedirectMiddleware:

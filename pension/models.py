@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,12 +59,12 @@ class Region(models.Model):
     """
 
     class Level(models.TextChoices):
-        PROVINCE = "province", "省"
-        PREFECTURE = "prefecture", "市/州"
-        COUNTY = "county", "县/市/区"
-        TOWNSHIP = "township", "乡/镇/街道"
-        VILLAGE = "village", "村/社区"
-        GROUP = "group", "村民小组"
+        PROVINCE = "province", _("省")
+        PREFECTURE = "prefecture", _("市/州")
+        COUNTY = "county", _("县/市/区")
+        TOWNSHIP = "township", _("乡/镇/街道")
+        VILLAGE = "village", _("村/社区")
+        GROUP = "group", _("村民小组")
 
     CODE_LENGTH = {
         Level.PROVINCE: 2,
@@ -73,12 +75,12 @@ class Region(models.Model):
         Level.GROUP: 15,
     }
 
-    code = models.CharField("区划代码", max_length=15, primary_key=True)
-    name = models.CharField("名称", max_length=60)
-    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    code = models.CharField(_("区划代码"), max_length=15, primary_key=True)
+    name = models.CharField(_("名称"), max_length=60)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上级",
+        verbose_name=_("上级"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -88,8 +90,8 @@ class Region(models.Model):
     objects = RegionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "行政区划"
-        verbose_name_plural = "行政区划"
+        verbose_name = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -114,7 +116,7 @@ class Region(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return gettext("%(name)s（%(code)s）") % {"name": self.name, "code": self.code}
 
     @classmethod
     def level_for_code(cls, code: str) -> str | None:
@@ -144,16 +146,16 @@ class User(AbstractUser):
     """
 
     class Role(models.TextChoices):
-        COUNTY = "county", "县人社局/社保中心"
-        TOWNSHIP = "township", "乡镇社保所"
-        AGENT = "agent", "村协办员"
-        TAX = "tax", "税务局"
-        AUDITOR = "auditor", "审计监督（只读）"
+        COUNTY = "county", _("县人社局/社保中心")
+        TOWNSHIP = "township", _("乡镇社保所")
+        AGENT = "agent", _("村协办员")
+        TAX = "tax", _("税务局")
+        AUDITOR = "auditor", _("审计监督（只读）")
 
-    role = models.CharField("角色", max_length=10, choices=Role.choices, blank=True)
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices, blank=True)
     region = models.ForeignKey(
         Region,
-        verbose_name="所属区划",
+        verbose_name=_("所属区划"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -161,7 +163,7 @@ class User(AbstractUser):
     )
     villages = models.ManyToManyField(
         Region,
-        verbose_name="负责的村（协办员）",
+        verbose_name=_("负责的村（协办员）"),
         blank=True,
         related_name="agents",
         limit_choices_to={"level": Region.Level.VILLAGE},
@@ -170,8 +172,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        verbose_name = "工作人员"
-        verbose_name_plural = "工作人员"
+        verbose_name = _("工作人员")
+        verbose_name_plural = pgettext_lazy("plural", "工作人员")
         constraints = [
             models.CheckConstraint(
                 name="user_role_known_or_blank",
@@ -220,22 +222,22 @@ class AuditEntry(models.Model):
     Bulk work writes one row per person in bulk, or one summary row naming the batch.
     """
 
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
+        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
     )
-    action = models.CharField("操作", max_length=40)
-    target_type = models.CharField("对象类型", max_length=60)
-    target_id = models.CharField("对象编号", max_length=40)
-    region_code = models.CharField("区划代码", max_length=15, blank=True)
-    changes = models.JSONField("变更内容", default=dict, blank=True)
-    note = models.CharField("说明", max_length=200, blank=True)
+    action = models.CharField(_("操作"), max_length=40)
+    target_type = models.CharField(_("对象类型"), max_length=60)
+    target_id = models.CharField(_("对象编号"), max_length=40)
+    region_code = models.CharField(_("区划代码"), max_length=15, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "操作记录"
-        verbose_name_plural = "操作记录"
+        verbose_name = _("操作记录")
+        verbose_name_plural = pgettext_lazy("plural", "操作记录")
         ordering = ["-at", "-id"]
         indexes = [
             # The resident page reads one person's history.
@@ -247,32 +249,32 @@ class AuditEntry(models.Model):
         ]
 
     ACTION_LABELS = {
-        "resident.register": "登记参保人",
-        "resident.status": "变更参保状态",
-        "payment.record": "登记缴费",
-        "payment.reverse": "冲正",
-        "resident.move": "户籍地变更",
-        "membership.add": "纳入特殊群体",
-        "membership.remove": "移出特殊群体",
-        "finding.resolve": "处理疑点",
-        "regions.import": "导入行政区划",
-        "demo.seed": "生成演示数据",
-        "proxy_batch.generate": "生成代缴批次",
-        "proxy_batch.approve": "审批代缴批次",
-        "proxy_batch.post": "代缴批次入账",
-        "cash_receipt.record": "登记现金代收",
-        "remittance.record": "登记现金缴销",
-        "cash_limit.breach": "现金超出双限",
-        "target.set": "设定参保任务数",
-        "notice.generate": "生成公示",
-        "cash_receipt.post": "现金代收入账",
-        "api_key.create": "创建接口密钥",
-        "api_key.revoke": "吊销接口密钥",
-        "synced_record.hold": "税务同步记录挂起",
-        "synced_record.post": "税务同步记录入账",
-        "statement.import": "导入对账单",
-        "reconciliation.run": "月度对账",
-        "discrepancy.resolve": "处理对账差异",
+        "resident.register": _("登记参保人"),
+        "resident.status": _("变更参保状态"),
+        "payment.record": _("登记缴费"),
+        "payment.reverse": _("冲正"),
+        "resident.move": _("户籍地变更"),
+        "membership.add": _("纳入特殊群体"),
+        "membership.remove": _("移出特殊群体"),
+        "finding.resolve": _("处理疑点"),
+        "regions.import": _("导入行政区划"),
+        "demo.seed": _("生成演示数据"),
+        "proxy_batch.generate": _("生成代缴批次"),
+        "proxy_batch.approve": _("审批代缴批次"),
+        "proxy_batch.post": _("代缴批次入账"),
+        "cash_receipt.record": _("登记现金代收"),
+        "remittance.record": _("登记现金缴销"),
+        "cash_limit.breach": _("现金超出双限"),
+        "target.set": _("设定参保任务数"),
+        "notice.generate": _("生成公示"),
+        "cash_receipt.post": _("现金代收入账"),
+        "api_key.create": _("创建接口密钥"),
+        "api_key.revoke": _("吊销接口密钥"),
+        "synced_record.hold": _("税务同步记录挂起"),
+        "synced_record.post": _("税务同步记录入账"),
+        "statement.import": _("导入对账单"),
+        "reconciliation.run": _("月度对账"),
+        "discrepancy.resolve": _("处理对账差异"),
     }
 
     def __str__(self) -> str:
@@ -280,7 +282,7 @@ class AuditEntry(models.Model):
 
     @property
     def action_label(self) -> str:
-        return self.ACTION_LABELS.get(self.action, self.action)
+        return str(self.ACTION_LABELS.get(self.action, self.action))
 
 
 class ImportJobQuerySet(RegionScopedQuerySet):
@@ -295,44 +297,46 @@ class ImportJob(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REGIONS = "regions", "行政区划"
-        REGISTRY = "registry", "公安户籍比对"
-        DEPARTMENT = "department", "部门名单比对"
-        TARGETS = "targets", "参保任务数"
-        TAX_STATEMENT = "tax", "税务征收明细"
-        BANK_STATEMENT = "bank", "银行流水"
+        REGIONS = "regions", pgettext_lazy("import kind", "行政区划")
+        REGISTRY = "registry", _("公安户籍比对")
+        DEPARTMENT = "department", _("部门名单比对")
+        TARGETS = "targets", _("参保任务数")
+        TAX_STATEMENT = "tax", _("税务征收明细")
+        BANK_STATEMENT = "bank", _("银行流水")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "等待处理"
-        RUNNING = "running", "处理中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
+        PENDING = "pending", _("等待处理")
+        RUNNING = "running", _("处理中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
 
-    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     region = models.ForeignKey(
-        Region, verbose_name="区划", on_delete=models.PROTECT, related_name="import_jobs"
+        Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="import_jobs"
     )
-    filename = models.CharField("文件名", max_length=255)
-    file = models.FileField("文件", upload_to="imports/%Y/%m/", blank=True)
-    sha256 = models.CharField("文件摘要", max_length=64, blank=True)
-    params = models.JSONField("参数", default=dict, blank=True)
-    dry_run = models.BooleanField("仅试算", default=False)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    stage = models.CharField("当前步骤", max_length=60, blank=True)
-    summary = models.JSONField("结果", default=dict, blank=True)
-    error = models.TextField("错误信息", blank=True)
+    filename = models.CharField(_("文件名"), max_length=255)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("文件摘要"), max_length=64, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    dry_run = models.BooleanField(_("仅试算"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    stage = models.CharField(_("当前步骤"), max_length=60, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
     created_by = models.ForeignKey(
-        User, verbose_name="提交人", null=True, blank=True, on_delete=models.PROTECT
+        User, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.PROTECT
     )
-    created_at = models.DateTimeField("提交时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "导入任务"
-        verbose_name_plural = "导入任务"
+        verbose_name = _("导入任务")
+        verbose_name_plural = pgettext_lazy("plural", "导入任务")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -352,20 +356,24 @@ class ImportRejection(models.Model):
     """One rejected row of an import: its row number as the spreadsheet shows it, column, reason."""
 
     job = models.ForeignKey(
-        ImportJob, verbose_name="导入任务", on_delete=models.CASCADE, related_name="rejections"
+        ImportJob, verbose_name=_("导入任务"), on_delete=models.CASCADE, related_name="rejections"
     )
-    row = models.PositiveIntegerField("行号")
-    column = models.CharField("列", max_length=40, blank=True)
-    reason = models.CharField("原因", max_length=300)
-    value = models.CharField("原值", max_length=100, blank=True)
+    row = models.PositiveIntegerField(_("行号"))
+    column = models.CharField(_("列"), max_length=40, blank=True)
+    reason = models.CharField(_("原因"), max_length=300)
+    value = models.CharField(_("原值"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "导入错误行"
-        verbose_name_plural = "导入错误行"
+        verbose_name = _("导入错误行")
+        verbose_name_plural = pgettext_lazy("plural", "导入错误行")
         ordering = ["job_id", "row", "id"]
 
     def __str__(self) -> str:
-        return f"第{self.row}行 〈{self.column}〉: {self.reason}"
+        return gettext("第%(row)s行 〈%(column)s〉: %(reason)s") % {
+            "row": self.row,
+            "column": self.column,
+            "reason": self.reason,
+        }
 
 
 class ExportJobQuerySet(models.QuerySet):
@@ -384,26 +392,28 @@ class ExportJob(models.Model):
 
     Status = ImportJob.Status  # the same four steps as an import's
 
-    kind = models.CharField("类型", max_length=30)
-    title = models.CharField("名称", max_length=200)
-    params = models.JSONField("筛选条件", default=dict, blank=True)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    rows = models.PositiveIntegerField("行数", default=0)
-    file = models.FileField("文件", upload_to="exports/%Y/%m/", blank=True)
-    filename = models.CharField("文件名", max_length=255, blank=True)
-    error = models.TextField("错误信息", blank=True)
-    created_by = models.ForeignKey(
-        User, verbose_name="提交人", on_delete=models.PROTECT, related_name="export_jobs"
+    kind = models.CharField(_("类型"), max_length=30)
+    title = models.CharField(_("名称"), max_length=200)
+    params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    created_at = models.DateTimeField("提交时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     objects = ExportJobQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "导出任务"
-        verbose_name_plural = "导出任务"
+        verbose_name = _("导出任务")
+        verbose_name_plural = pgettext_lazy("plural", "导出任务")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from pension.importers import CODE_COLUMN, RegionRow, read_regions
 from pension.imports import Rejection, UpsertResult, refusal_reason
@@ -127,8 +129,12 @@ def _regions_by_code(codes: set[str]) -> dict[str, Region]:
 
 def _missing_parent_reason(row: RegionRow) -> str:
     if row.level == Region.Level.VILLAGE:
-        return f"所属乡镇（街道）{row.parent_code} 不存在：乡镇随系统提供，请核对代码的前9位"
-    return f"所属村（社区）{row.parent_code} 不存在：系统中没有，文件中也没有这个村的有效行"
+        return _("所属乡镇（街道）%(code)s 不存在：乡镇随系统提供，请核对代码的前9位") % {
+            "code": row.parent_code
+        }
+    return _("所属村（社区）%(code)s 不存在：系统中没有，文件中也没有这个村的有效行") % {
+        "code": row.parent_code
+    }
 
 
 def _regions_plan(rows: list[RegionRow]) -> _RegionPlan:
@@ -143,20 +149,23 @@ def _regions_plan(rows: list[RegionRow]) -> _RegionPlan:
             if current.name == row.name:
                 plan.unchanged += 1
             elif len(row.code) < 9:
-                plan.rejected.append(_shipped(row, "不能通过导入改名"))
+                plan.rejected.append(_shipped(row, renaming=True))
             else:
                 plan.renamed.append((current, current.name))
                 current.name = row.name
             continue
         if len(row.code) < 9:
-            plan.rejected.append(_shipped(row, "不能通过导入新增"))
+            plan.rejected.append(_shipped(row, renaming=False))
         elif len(row.code) == 9:
             plan.rejected.append(
                 Rejection(
                     row.row,
                     CODE_COLUMN.label,
-                    f"没有区划代码为 {row.code} 的乡镇（街道）：乡镇随系统提供，"
-                    "导入只能修改已有乡镇的名称，不能新增",
+                    _(
+                        "没有区划代码为 %(code)s 的乡镇（街道）：乡镇随系统提供，"
+                        "导入只能修改已有乡镇的名称，不能新增"
+                    )
+                    % {"code": row.code},
                     row.code,
                 )
             )
@@ -173,13 +182,15 @@ def _regions_plan(rows: list[RegionRow]) -> _RegionPlan:
     return plan
 
 
-def _shipped(row: RegionRow, what: str) -> Rejection:
-    level = Region.Level(row.level).label if row.level else "上级"
+def _shipped(row: RegionRow, *, renaming: bool) -> Rejection:
+    """A county or higher region in the file: those ship with the system."""
+    level = Region.Level(row.level).label if row.level else pgettext("region level", "上级")
+    if renaming:
+        reason = _("%(code)s 是%(level)s级区划：县级及以上区划随系统提供，不能通过导入改名")
+    else:
+        reason = _("%(code)s 是%(level)s级区划：县级及以上区划随系统提供，不能通过导入新增")
     return Rejection(
-        row.row,
-        CODE_COLUMN.label,
-        f"{row.code} 是{level}级区划：县级及以上区划随系统提供，{what}",
-        row.code,
+        row.row, CODE_COLUMN.label, reason % {"code": row.code, "level": level}, row.code
     )
 
 

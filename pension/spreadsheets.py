@@ -23,7 +23,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from pension import idnumber
+from pension.i18n import gettext as _
+from pension.i18n import gettext_lazy, ngettext, pgettext
 
 __all__ = [
     "CellError",
@@ -50,6 +52,7 @@ class SpreadsheetError(Exception):
     """Structural problem: nothing of the file may be applied. ``message`` is Chinese."""
 
     def __init__(self, message: str) -> None:
+        message = str(message)  # a lazy message is read in the language active now
         super().__init__(message)
         self.message = message
 
@@ -61,6 +64,7 @@ class CellError(ValueError):
     """One cell's value is unusable. ``message`` has no row or column: the caller adds them."""
 
     def __init__(self, message: str) -> None:
+        message = str(message)
         super().__init__(message)
         self.message = message
 
@@ -118,23 +122,33 @@ def column_letter(index: int) -> str:
 
 # --- Messages -------------------------------------------------------------------------------
 
-MSG_EMPTY = "文件为空"
-MSG_NOT_SPREADSHEET = "不是电子表格文件（支持 xlsx、xls、csv）"
-MSG_ENCRYPTED = "文件已加密（设置了打开密码），请取消密码后另存为 xlsx 再上传"
-MSG_OLE_UNREADABLE = (
+MSG_EMPTY = gettext_lazy("文件为空")
+MSG_NOT_SPREADSHEET = gettext_lazy("不是电子表格文件（支持 xlsx、xls、csv）")
+MSG_ENCRYPTED = gettext_lazy("文件已加密（设置了打开密码），请取消密码后另存为 xlsx 再上传")
+MSG_OLE_UNREADABLE = gettext_lazy(
     "文件无法读取：已加密或不是有效的 xls 文件，请用 Excel 打开，取消密码后另存为 xlsx 再上传"
 )
-MSG_CORRUPT = "文件已损坏，无法读取（可能下载或复制不完整），请重新导出后再上传"
-MSG_ENCODING = (
+MSG_CORRUPT = gettext_lazy("文件已损坏，无法读取（可能下载或复制不完整），请重新导出后再上传")
+MSG_ENCODING = gettext_lazy(
     "无法识别文件编码：既不是 UTF-8 也不是 GB18030/GBK，"
     "请用 Excel 另存为“CSV UTF-8（逗号分隔）”或 xlsx 后再上传"
 )
-MSG_HTML = (
+MSG_HTML = gettext_lazy(
     "不是电子表格文件（支持 xlsx、xls、csv）：这是网页（HTML/XML）格式的导出文件，"
     "请用 Excel 打开后另存为 xlsx 再上传"
 )
-MSG_SCIENTIFIC = "身份证号码被Excel转换为科学计数法，后几位已丢失，请将该列设置为文本后重新导出"
-MSG_CODE_SCIENTIFIC = "代码被Excel转换为科学计数法，后几位已丢失，请将该列设置为文本后重新导出"
+MSG_SCIENTIFIC = gettext_lazy(
+    "身份证号码被Excel转换为科学计数法，后几位已丢失，请将该列设置为文本后重新导出"
+)
+MSG_CODE_SCIENTIFIC = gettext_lazy(
+    "代码被Excel转换为科学计数法，后几位已丢失，请将该列设置为文本后重新导出"
+)
+
+
+def _listed(items: Iterable[object]) -> str:
+    """Column names and such in a message: 姓名、性别 in Chinese, 姓名, 性别 in English."""
+    return pgettext("list separator", "、").join(str(item) for item in items)
+
 
 # --- Text normalisation -----------------------------------------------------------------------
 
@@ -254,7 +268,8 @@ def read_table(
         size = src.size()
         if size > max_bytes:
             raise SpreadsheetError(
-                f"文件过大：{_megabytes(size)} MB，上限 {_megabytes(max_bytes)} MB"
+                _("文件过大：%(size)s MB，上限 %(limit)s MB")
+                % {"size": _megabytes(size), "limit": _megabytes(max_bytes)}
             )
     stream = src.open()
     try:
@@ -329,16 +344,32 @@ def _find_header(
         if best is None or best[0] == 0:
             wanted = [c.label for c in columns if c.required] or [c.label for c in columns]
             raise SpreadsheetError(
-                f"未找到表头：前{scan}行中没有可识别的列名（需要：{'、'.join(wanted)}）"
+                ngettext(
+                    "未找到表头：前%(scan)s行中没有可识别的列名（需要：%(columns)s）",
+                    "未找到表头：前%(scan)s行中没有可识别的列名（需要：%(columns)s）",
+                    scan,
+                )
+                % {"scan": scan, "columns": _listed(wanted)}
             )
         missing = [c.label for c in columns if c.required and c.key not in best[2]]
-        raise SpreadsheetError(f"缺少必需的列：{'、'.join(missing)}（表头应在前{scan}行内）")
-    _, index, positions, repeats = best_qualifying
+        raise SpreadsheetError(
+            ngettext(
+                "缺少必需的列：%(columns)s（表头应在前%(scan)s行内）",
+                "缺少必需的列：%(columns)s（表头应在前%(scan)s行内）",
+                scan,
+            )
+            % {"columns": _listed(missing), "scan": scan}
+        )
+    _found, index, positions, repeats = best_qualifying
     if repeats:
         key, where = next(iter(repeats.items()))
-        cells = "、".join(f"{column_letter(p)}列“{rows[index][p]}”" for p in where)
+        cells = _listed(
+            _("%(letter)s列“%(name)s”") % {"letter": column_letter(p), "name": rows[index][p]}
+            for p in where
+        )
         raise SpreadsheetError(
-            f"表头第{index + 1}行中“{labels[key]}”列出现了多次（{cells}），请只保留一列"
+            _("表头第%(row)s行中“%(column)s”列出现了多次（%(cells)s），请只保留一列")
+            % {"row": index + 1, "column": labels[key], "cells": cells}
         )
     return _Header(row=index, positions=positions)
 
@@ -395,9 +426,12 @@ def _csv_encoding(src: _Source, candidates: tuple[str, ...] = ("utf-8-sig", "gb1
                         # file as GB18030 would only turn the first part into nonsense.
                         line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
                         raise SpreadsheetError(
-                            f"文件编码混杂：开头是 UTF-8 编码，但第{line}行含有其他编码的字符"
-                            "（可能是从别的文件粘贴的），请用 Excel 打开后另存为"
-                            "“CSV UTF-8（逗号分隔）”或 xlsx 再上传"
+                            _(
+                                "文件编码混杂：开头是 UTF-8 编码，但第%(line)s行含有其他编码的"
+                                "字符（可能是从别的文件粘贴的），请用 Excel 打开后另存为"
+                                "“CSV UTF-8（逗号分隔）”或 xlsx 再上传"
+                            )
+                            % {"line": line}
                         ) from exc
                     raise
                 if is_utf8:
@@ -431,7 +465,10 @@ def _csv_delimiter(lines: list[str]) -> str:
 
 def _csv_error(exc: csv.Error, row: int) -> str:
     # Almost always a quote opened and never closed, which swallows the rest of the file.
-    return f"CSV 文件格式错误：第{row}行附近的引号不成对或单元格内容过长（{exc}）"
+    return _("CSV 文件格式错误：第%(row)s行附近的引号不成对或单元格内容过长（%(error)s）") % {
+        "row": row,
+        "error": exc,
+    }
 
 
 def _csv_blank(row: list[str]) -> bool:
@@ -478,7 +515,7 @@ def _read_csv(
         stream, wrapper = _open_text(src, encoding)
         try:
             reader = csv.reader(wrapper, delimiter=delimiter)
-            for _ in zip(range(skip), reader, strict=False):
+            for _skipped in zip(range(skip), reader, strict=False):
                 pass
             number = skip
             try:
@@ -581,7 +618,9 @@ def _read_workbook(
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise SpreadsheetError(message) from exc
     if sheet.start is None or (all(_cells_blank(row) for row in head) and sheet.end[0] < len(head)):
-        raise SpreadsheetError(f"{MSG_EMPTY}：第一个工作表“{sheet_name}”中没有数据")
+        raise SpreadsheetError(
+            _("文件为空：第一个工作表“%(sheet)s”中没有数据") % {"sheet": sheet_name}
+        )
     header = _find_header(head, columns, lookup, scan)
     header_row = header.row + 1
 
@@ -677,7 +716,21 @@ _DATE_PATTERNS = (
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
 )
-_DATE_HINT = "（应为 2023-03-31、2023/3/31、2023.3.31、20230331 或 2023年3月31日）"
+
+
+def _invalid_date(value: object) -> CellError:
+    return CellError(_("日期无效：%(value)s") % {"value": value})
+
+
+def _unreadable_date(value: object, *, hint: bool = False) -> CellError:
+    if hint:
+        message = _(
+            "日期格式无法识别：%(value)s"
+            "（应为 2023-03-31、2023/3/31、2023.3.31、20230331 或 2023年3月31日）"
+        )
+    else:
+        message = _("日期格式无法识别：%(value)s")
+    return CellError(message % {"value": value})
 
 
 def parse_date(value: object) -> datetime.date:
@@ -691,18 +744,18 @@ def parse_date(value: object) -> datetime.date:
                 try:
                     return datetime.date(int(year), int(month), int(day))
                 except ValueError:
-                    raise CellError(f"日期无效：{fast}") from None
+                    raise _invalid_date(fast) from None
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, bool):
-        raise CellError(f"日期格式无法识别：{value}")
+        raise _unreadable_date(value)
     if isinstance(value, (int, float, Decimal)):
         return _date_from_number(value)
     raw = text(value)
     if not raw:
-        raise CellError("日期为空")
+        raise CellError(_("日期为空"))
     cleaned = raw.translate(_HALF_WIDTH).strip()
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(cleaned)
@@ -710,13 +763,13 @@ def parse_date(value: object) -> datetime.date:
             try:
                 return datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
             except ValueError:
-                raise CellError(f"日期无效：{raw}") from None
-    raise CellError(f"日期格式无法识别：{raw}{_DATE_HINT}")
+                raise _invalid_date(raw) from None
+    raise _unreadable_date(raw, hint=True)
 
 
 def _date_from_number(value: int | float | Decimal) -> datetime.date:
     if value != value or value in (float("inf"), float("-inf")):  # NaN, infinity
-        raise CellError(f"日期格式无法识别：{value}")
+        raise _unreadable_date(value)
     whole = int(value)
     if 19000101 <= whole <= 99991231 and whole == value:
         # 20230331 typed into a number cell.
@@ -724,12 +777,12 @@ def _date_from_number(value: int | float | Decimal) -> datetime.date:
         try:
             return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
         except ValueError:
-            raise CellError(f"日期无效：{digits}") from None
+            raise _invalid_date(digits) from None
     if whole < 1 or whole > _LAST_SERIAL:
-        raise CellError(f"日期格式无法识别：{value}{_DATE_HINT}")
+        raise _unreadable_date(value, hint=True)
     if whole == 60:
         # Lotus 1-2-3's leap-year bug, kept by Excel: serial 60 is 1900-02-29.
-        raise CellError("日期无效：1900-02-29")
+        raise _invalid_date("1900-02-29")
     if whole < 60:
         return _EXCEL_EPOCH + datetime.timedelta(days=whole + 1)
     return _EXCEL_EPOCH + datetime.timedelta(days=whole)
@@ -760,12 +813,12 @@ def parse_id_number(value: object) -> str:
         if len(fast) in (15, 18) and fast[:17].isdigit():
             return fast
     if value is None or isinstance(value, bool):
-        raise CellError("身份证号码为空" if value is None else f"身份证号码格式错误：{value}")
+        raise CellError(_("身份证号码为空") if value is None else _bad_id_number(value))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
         if not value.is_finite() or value != value.to_integral_value():
-            raise CellError(f"身份证号码格式错误：{value}")
+            raise CellError(_bad_id_number(value))
         if value.as_tuple().exponent > 0:  # type: ignore[operator]
             raise CellError(MSG_SCIENTIFIC)
         return str(int(value))
@@ -776,91 +829,110 @@ def parse_id_number(value: object) -> str:
             return str(int(value))
         if value >= 1e15:
             raise CellError(MSG_SCIENTIFIC)
-        raise CellError(f"身份证号码格式错误：{value}")
+        raise CellError(_bad_id_number(value))
     if not isinstance(value, str):
-        raise CellError(f"身份证号码格式错误：{value}")
+        raise CellError(_bad_id_number(value))
     raw = "".join(_unwrap(idnumber.normalise(value)).split())
     if not raw:
-        raise CellError("身份证号码为空")
+        raise CellError(_("身份证号码为空"))
     if _SCIENTIFIC.fullmatch(raw):
         raise CellError(MSG_SCIENTIFIC)
     match = _POINT_ZERO.fullmatch(raw)
     return match[1] if match else raw
 
 
+def _bad_id_number(value: object) -> str:
+    return _("身份证号码格式错误：%(value)s") % {"value": value}
+
+
 def _lengths_text(lengths: Sequence[int]) -> str:
-    names = [f"{n}位" for n in lengths]
+    names = [_("%(n)s位") % {"n": n} for n in lengths]
     if len(names) == 1:
         return names[0]
-    return "、".join(names[:-1]) + "或" + names[-1]
+    # Translators: the last two of the code lengths a file may use ("12位或15位").
+    return _("%(first)s或%(last)s") % {"first": _listed(names[:-1]), "last": names[-1]}
+
+
+def _bad_code(value: object, lengths: Sequence[int]) -> CellError:
+    return CellError(
+        _("代码应为%(lengths)s数字：%(value)s")
+        % {"lengths": _lengths_text(lengths), "value": value}
+    )
 
 
 def parse_code(value: object, *, lengths: Sequence[int] = (12, 15)) -> str:
     """A numeric code (region codes: 12-digit village, 15-digit group) as text."""
-    expected = f"代码应为{_lengths_text(lengths)}数字"
     if value is None or isinstance(value, bool):
-        raise CellError("代码为空" if value is None else f"{expected}：{value}")
+        raise CellError(_("代码为空")) if value is None else _bad_code(value, lengths)
     if isinstance(value, int):
         raw = str(value)
     elif isinstance(value, float):
         # Exact below 2**53, which covers 15 digits.
         if not value.is_integer() or not 0 <= value < 2**53:
-            raise CellError(MSG_CODE_SCIENTIFIC if value >= 2**53 else f"{expected}：{value}")
+            if value >= 2**53:
+                raise CellError(MSG_CODE_SCIENTIFIC)
+            raise _bad_code(value, lengths)
         raw = str(int(value))
     elif isinstance(value, Decimal):
         if not value.is_finite() or value != value.to_integral_value():
-            raise CellError(f"{expected}：{value}")
+            raise _bad_code(value, lengths)
         if value.as_tuple().exponent > 0:  # type: ignore[operator]
             raise CellError(MSG_CODE_SCIENTIFIC)
         raw = str(int(value))
     elif isinstance(value, str):
         raw = "".join(_unwrap(value.translate(_HALF_WIDTH).strip()).split()).upper()
         if not raw:
-            raise CellError("代码为空")
+            raise CellError(_("代码为空"))
         if _SCIENTIFIC.fullmatch(raw):
             raise CellError(MSG_CODE_SCIENTIFIC)
         match = _POINT_ZERO.fullmatch(raw)
         if match:
             raw = match[1]
     else:
-        raise CellError(f"{expected}：{value}")
+        raise _bad_code(value, lengths)
     if not (raw.isascii() and raw.isdigit() and len(raw) in lengths):
-        raise CellError(f"{expected}：{raw}")
+        raise _bad_code(raw, lengths)
     return raw
 
 
 _CENT = Decimal("0.01")
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# Written after an amount in a cell ("300元"), and removed before reading it.
+YUAN_SUFFIX = "元"
+
+
+def _bad_amount(value: object) -> CellError:
+    return CellError(_("金额格式错误：%(value)s") % {"value": value})
 
 
 def parse_decimal(value: object) -> Decimal:
     """A money cell in yuan, two places: "1,500.00", "300元", 300, 300.5 (float)."""
     if value is None or isinstance(value, bool):
-        raise CellError("金额为空" if value is None else f"金额格式错误：{value}")
+        raise CellError(_("金额为空")) if value is None else _bad_amount(value)
     if isinstance(value, int):
         return Decimal(value).quantize(_CENT)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise CellError(f"金额格式错误：{value}")
+            raise _bad_amount(value)
         amount = Decimal(repr(value))
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise CellError(f"金额格式错误：{value}")
+            raise _bad_amount(value)
         amount = value
     elif isinstance(value, str):
         raw = value.translate(_HALF_WIDTH).strip()
-        cleaned = "".join(raw.split()).replace(",", "").lstrip("¥￥").removesuffix("元")
+        cleaned = "".join(raw.split()).replace(",", "").lstrip("¥￥").removesuffix(YUAN_SUFFIX)
         if not cleaned:
-            raise CellError("金额为空")
+            raise CellError(_("金额为空"))
         if not _AMOUNT.fullmatch(cleaned):
-            raise CellError(f"金额格式错误：{raw}")
+            raise _bad_amount(raw)
         amount = Decimal(cleaned)
     else:
-        raise CellError(f"金额格式错误：{value}")
+        raise _bad_amount(value)
     try:
         rounded = amount.quantize(_CENT)
     except InvalidOperation:
-        raise CellError(f"金额格式错误：{value}") from None
+        raise _bad_amount(value) from None
     if rounded != amount:
-        raise CellError(f"金额最多两位小数：{amount}")
+        raise CellError(_("金额最多两位小数：%(amount)s") % {"amount": amount})
     return rounded

@@ -8,6 +8,11 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("collection/", include("collection.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    # The lists of the site for signed-in staff (pension/api.py), before the sync API's
+    # catch-all under /api/.
+    path("api/staff/", include("enrollment.api")),
+    path("api/staff/", include("collection.api")),
+    path("api/staff/", include("reconciliation.api.staff")),
     path("api/", include("reconciliation.api.urls")),
     path("dashboard/", views.DashboardHomeView.as_view(), name="dashboard_home"),
     path("dashboard/<str:region_code>/", views.DashboardView.as_view(), name="dashboard"),
@@ -27,6 +32,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # Under /api/ a missing page or a crash answers the API's JSON error body; elsewhere, Django's.

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -33,7 +34,7 @@ class ManageResidentsRequiredMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.can_manage_residents:
-            raise PermissionDenied("您的岗位无权执行此操作")
+            raise PermissionDenied(_("您的岗位无权执行此操作"))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -122,7 +123,9 @@ class ImportJobRejectionsView(RegionScopedMixin, DetailView):
         job = self.get_object()
         content = rejections_workbook(job=job)
         response = HttpResponse(content, content_type=XLSX)
-        response["Content-Disposition"] = attachment(f"错误行-{job.filename}.xlsx")
+        # Translators: the file name of an import's rejected rows, before the file's own name.
+        name = _("错误行-%(filename)s") % {"filename": job.filename}
+        response["Content-Disposition"] = attachment(f"{name}.xlsx")
         return response
 
 
@@ -227,5 +230,5 @@ class ExportJobDownloadView(ExportJobDetailView):
     def get(self, request, *args, **kwargs):
         job = self.get_object()
         if job.status != ExportJob.Status.DONE or not job.file:
-            raise Http404("文件尚未生成")
+            raise Http404(_("文件尚未生成"))
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from pension import idnumber
 from pension.admin import ReadOnlyAdminMixin, RegionScopedAdminMixin
@@ -44,7 +46,7 @@ class ApiKeyAddForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["county", "name"]
-        help_texts = {"name": "如“沧源县税务局征收系统”。保存后密钥只显示一次，请立即复制。"}
+        help_texts = {"name": _("如“沧源县税务局征收系统”。保存后密钥只显示一次，请立即复制。")}
 
     def clean(self):
         cleaned = super().clean()
@@ -72,9 +74,9 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = fields
 
-    @admin.display(description="状态")
+    @admin.display(description=_("状态"))
     def state(self, obj: ApiKey) -> str:
-        return "有效" if obj.is_active else "已吊销"
+        return gettext("有效") if obj.is_active else gettext("已吊销")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -111,11 +113,13 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         messages.success(
             request,
             format_html(
-                "密钥已创建，只显示这一次，请立即复制并交给税务局：<code>{}</code>", issued.secret
+                "{}<code>{}</code>",
+                gettext("密钥已创建，只显示这一次，请立即复制并交给税务局："),
+                issued.secret,
             ),
         )
 
-    @admin.action(description="吊销", permissions=["revoke"])
+    @admin.action(description=_("吊销"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):
@@ -125,7 +129,11 @@ class ApiKeyAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
                 messages.warning(request, str(exc))
             else:
                 revoked += 1
-        messages.success(request, f"已吊销 {revoked} 个密钥")
+        messages.success(
+            request,
+            ngettext("已吊销 %(count)s 个密钥", "已吊销 %(count)s 个密钥", revoked)
+            % {"count": revoked},
+        )
 
 
 @admin.register(ApiRequest)
@@ -159,7 +167,7 @@ class SyncedRecordAdmin(
     ]  # fmt: skip
     list_filter = ["status", "kind", "channel"]
     search_fields = ["voucher_no", "id_number"]
-    search_help_text = "输入电子税票号码或证件号码"
+    search_help_text = _("输入电子税票号码或证件号码")
     show_full_result_count = False
 
 
@@ -181,7 +189,7 @@ class TaxLineAdmin(
     ]  # fmt: skip
     list_filter = ["month"]
     search_fields = ["voucher_no", "id_number"]
-    search_help_text = "输入电子税票号码或证件号码"
+    search_help_text = _("输入电子税票号码或证件号码")
     # A county's year of statements is a million lines: no COUNT(*) of the whole table.
     show_full_result_count = False
 
@@ -193,7 +201,7 @@ class BankLineAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin
     ]  # fmt: skip
     list_filter = ["month"]
     search_fields = ["=serial_no", "=voucher_no", "=id_number"]
-    search_help_text = "输入银行流水号、电子税票号码或证件号码"
+    search_help_text = _("输入银行流水号、电子税票号码或证件号码")
     show_full_result_count = False
 
 
@@ -237,5 +245,5 @@ class DiscrepancyAdmin(
     ]  # fmt: skip
     list_filter = ["category", "status"]
     search_fields = ["voucher_no", "id_number"]
-    search_help_text = "输入电子税票号码或证件号码"
+    search_help_text = _("输入电子税票号码或证件号码")
     show_full_result_count = False

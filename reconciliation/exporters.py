@@ -10,20 +10,25 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from pension.exporters import write_workbook
 from reconciliation.models import Discrepancy
 from reconciliation.selectors import MonthRow, MonthTable
 
+# The headers of the workbooks this module writes (no importer reads them back): text, in the
+# language of the person who exports.
 MONTH_HEADER = [
-    "乡镇", "税务笔数", "税务金额(元)", "银行笔数", "银行金额(元)", "系统笔数", "系统金额(元)",
-    "三方一致笔数", "差异笔数", "银行与税务差额(元)", "系统与税务差额(元)", "是否一致",
+    _("乡镇"), _("税务笔数"), _("税务金额(元)"), _("银行笔数"), _("银行金额(元)"), _("系统笔数"),
+    _("系统金额(元)"), _("三方一致笔数"), _("差异笔数"), _("银行与税务差额(元)"),
+    _("系统与税务差额(元)"), _("是否一致"),
 ]  # fmt: skip
 
 DISCREPANCY_HEADER = [
-    "所属月份", "差异类型", "乡镇", "村(社区)", "电子税票号码", "姓名", "证件号码", "缴费年度",
-    "税务金额(元)", "银行金额(元)", "系统金额(元)", "说明", "状态", "处理方式", "处理说明",
-    "处理人", "处理时间", "记录标识",
+    _("所属月份"), _("差异类型"), _("乡镇"), _("村(社区)"), _("电子税票号码"), _("姓名"),
+    _("证件号码"), _("缴费年度"), _("税务金额(元)"), _("银行金额(元)"), _("系统金额(元)"),
+    _("说明"), _("状态"), _("处理方式"), _("处理说明"), _("处理人"), _("处理时间"), _("记录标识"),
 ]  # fmt: skip
 
 
@@ -31,7 +36,7 @@ def _month_values(row: MonthRow) -> list[object]:
     return [
         row.name, row.tax_count, row.tax_sum, row.bank_count, row.bank_sum, row.system_count,
         row.system_sum, row.matched, row.discrepancies, row.bank_gap, row.system_gap,
-        "一致" if row.agrees else "不一致",
+        gettext("一致") if row.agrees else gettext("不一致"),
     ]  # fmt: skip
 
 
@@ -44,20 +49,24 @@ def month_sheet_rows(*, table: MonthTable) -> Iterator[list[object]]:
 
 def month_sheet_title(table: MonthTable) -> str:
     run = table.run
-    when = (
-        f"（第 {run.pk} 次对账，{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}）"
-        if run
-        else ""
-    )
-    return f"{table.county.name}{table.month:%Y年%m月}城乡居民养老保险征缴对账表{when}"
+    values = {
+        "county": table.county.name,
+        "year": f"{table.month:%Y}",
+        "month": f"{table.month:%m}",
+    }
+    if run is None:
+        return gettext("%(county)s%(year)s年%(month)s月城乡居民养老保险征缴对账表") % values
+    return gettext(
+        "%(county)s%(year)s年%(month)s月城乡居民养老保险征缴对账表（第 %(run)s 次对账，%(time)s）"
+    ) % {**values, "run": run.pk, "time": f"{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}"}
 
 
 def month_workbook(*, table: MonthTable) -> bytes:
     return write_workbook(
         title=month_sheet_title(table),
-        header=MONTH_HEADER,
+        header=[str(label) for label in MONTH_HEADER],
         rows=month_sheet_rows(table=table),
-        sheet=f"{table.month:%Y-%m}对账",
+        sheet=gettext("%(month)s对账") % {"month": f"{table.month:%Y-%m}"},
     )
 
 
@@ -79,8 +88,9 @@ def discrepancy_rows(discrepancies: QuerySet[Discrepancy]) -> Iterator[list[obje
 
 def discrepancies_workbook(*, discrepancies: QuerySet[Discrepancy]) -> bytes:
     return write_workbook(
-        title=f"对账差异清单（{timezone.localdate():%Y-%m-%d} 导出）",
-        header=DISCREPANCY_HEADER,
+        title=gettext("对账差异清单（%(date)s 导出）")
+        % {"date": f"{timezone.localdate():%Y-%m-%d}"},
+        header=[str(label) for label in DISCREPANCY_HEADER],
         rows=discrepancy_rows(discrepancies),
-        sheet="对账差异",
+        sheet=pgettext("plural", "对账差异"),
     )

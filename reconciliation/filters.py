@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from pension import idnumber
 from reconciliation.forms import MonthField
@@ -23,17 +24,17 @@ class DiscrepancyFilter(django_filters.FilterSet):
     sees: a township code from elsewhere is an invalid choice, reported on the form and
     ignored, while the region scope of the queryset keeps its cases out anyway."""
 
-    month = MonthFilter(label="所属月份", field_name="month")
+    month = MonthFilter(label=_("所属月份"), field_name="month")
     category = django_filters.ChoiceFilter(
-        label="差异类型", choices=Discrepancy.Category.choices, empty_label="全部类型"
+        label=_("差异类型"), choices=Discrepancy.Category.choices, empty_label=_("全部类型")
     )
     status = django_filters.ChoiceFilter(
-        label="状态", choices=Discrepancy.Status.choices, empty_label="全部状态"
+        label=_("状态"), choices=Discrepancy.Status.choices, empty_label=_("全部状态")
     )
     township = django_filters.ChoiceFilter(
-        label="乡镇", choices=[], method="in_township", empty_label="全部乡镇"
+        label=_("乡镇"), choices=[], method="in_township", empty_label=_("全部乡镇")
     )
-    q = django_filters.CharFilter(label="电子税票号码、证件号码或姓名", method="search")
+    q = django_filters.CharFilter(label=_("电子税票号码、证件号码或姓名"), method="search")
 
     class Meta:
         model = Discrepancy

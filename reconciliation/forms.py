@@ -7,6 +7,8 @@ import re
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import check_upload
 from enrollment.models import Resident
@@ -33,7 +35,7 @@ class MonthField(forms.Field):
     """A calendar month, cleaned to its first day."""
 
     widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
-    default_error_messages = {"invalid": "月份格式应为 2023-05"}
+    default_error_messages = {"invalid": _("月份格式应为 2023-05")}
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -49,7 +51,7 @@ class MonthField(forms.Field):
 class MonthForm(forms.Form):
     """The month the month page shows: last month unless another is asked for."""
 
-    month = MonthField(label="所属月份", required=False)
+    month = MonthField(label=_("所属月份"), required=False)
 
     def chosen_month(self, default: datetime.date | None = None) -> datetime.date:
         data = self.cleaned_data if self.is_valid() else {}
@@ -61,22 +63,22 @@ class ResolveForm(forms.Form):
     residents the clerk sees, so a number outside their region reads as unknown."""
 
     resolution = forms.ChoiceField(
-        label="处理方式",
+        label=_("处理方式"),
         choices=Discrepancy.Resolution.choices,
-        error_messages={"required": "请选择处理方式", "invalid_choice": "请选择处理方式"},
+        error_messages={"required": _("请选择处理方式"), "invalid_choice": _("请选择处理方式")},
     )
     note = forms.CharField(
-        label="处理说明",
+        label=_("处理说明"),
         max_length=200,
         required=False,
-        error_messages={"max_length": "处理说明最多 200 个字"},
+        error_messages={"max_length": _("处理说明最多 200 个字")},
     )
-    id_number = forms.CharField(label="正确参保人的公民身份号码", max_length=30, required=False)
+    id_number = forms.CharField(label=_("正确参保人的公民身份号码"), max_length=30, required=False)
     refund_voucher_no = forms.CharField(
-        label="退费凭证号",
+        label=_("退费凭证号"),
         max_length=40,
         required=False,
-        error_messages={"max_length": "退费凭证号最多 40 个字符"},
+        error_messages={"max_length": _("退费凭证号最多 40 个字符")},
     )
 
     def __init__(self, *args, residents: QuerySet[Resident], **kwargs):
@@ -90,26 +92,33 @@ class ResolveForm(forms.Form):
         try:
             number = idnumber.validate(raw)
         except idnumber.InvalidIDNumber as exc:
-            raise forms.ValidationError(f"公民身份号码 {raw} 有误：{exc}") from None
+            raise forms.ValidationError(
+                gettext("公民身份号码 %(number)s 有误：%(reason)s") % {"number": raw, "reason": exc}
+            ) from None
         resident = self.residents.filter(id_number=number).first()
         if resident is None:
             raise forms.ValidationError(
-                f"您的辖区内没有公民身份号码为 {number} 的参保人，请核对后再关联"
+                gettext("您的辖区内没有公民身份号码为 %(number)s 的参保人，请核对后再关联")
+                % {"number": number}
             )
         return resident
 
     def error_text(self) -> str:
-        return "；".join(str(e) for errors in self.errors.values() for e in errors)
+        return pgettext("list separator", "；").join(
+            str(e) for errors in self.errors.values() for e in errors
+        )
 
 
 class StatementUploadForm(forms.Form):
     """A month's statement file of a county the clerk imports for."""
 
-    source = forms.ChoiceField(label="对账单类型", choices=Statement.Source.choices)
-    county = forms.ChoiceField(label="县")
-    month = MonthField(label="所属月份", help_text="入库（交易）日期须在该月内，其余行逐行列为错误")
-    file = forms.FileField(label="文件", help_text="xlsx、xls 或 csv，不超过 50 MB")
-    strict = forms.BooleanField(label="有任何错误行则全部不导入", required=False)
+    source = forms.ChoiceField(label=_("对账单类型"), choices=Statement.Source.choices)
+    county = forms.ChoiceField(label=_("县"))
+    month = MonthField(
+        label=_("所属月份"), help_text=_("入库（交易）日期须在该月内，其余行逐行列为错误")
+    )
+    file = forms.FileField(label=_("文件"), help_text=_("xlsx、xls 或 csv，不超过 50 MB"))
+    strict = forms.BooleanField(label=_("有任何错误行则全部不导入"), required=False)
 
     def __init__(self, *args, counties, **kwargs):
         super().__init__(*args, **kwargs)

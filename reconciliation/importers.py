@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pension import idnumber
 from pension.dates import first_of_next_month
@@ -76,6 +77,8 @@ BANK_STAGE_COLUMNS = [
     ("traded_on", "date"),
 ]
 
+# What a year cell may end with ("2023年度", "2023年"), stripped before the year is read.
+YEAR_SUFFIXES = ("年度", "年")
 KEY_MAX = 40
 NAME_MAX = 50
 # The scheme began in 2009 (新农保); a payment for next year may be taken in December.
@@ -115,9 +118,12 @@ def _key(value: object, label: str) -> str:
         # Excel keeps 15 significant digits: a longer number typed into a number cell has
         # already lost its tail, and guessing it would match the wrong payment.
         if value >= 1e15:
-            raise CellError(f"{label}被Excel转换为数字，后几位已丢失，请将该列设置为文本后重新导出")
+            raise CellError(
+                _("%(label)s被Excel转换为数字，后几位已丢失，请将该列设置为文本后重新导出")
+                % {"label": label}
+            )
         if not value.is_integer():
-            raise CellError(f"{label}格式错误：{value}")
+            raise CellError(_("%(label)s格式错误：%(value)s") % {"label": label, "value": value})
         value = int(value)
     raw = text(value)
     wrapped = _FORMULA_TEXT(raw)
@@ -125,11 +131,14 @@ def _key(value: object, label: str) -> str:
         raw = wrapped[1].strip()
     raw = raw.removeprefix("'").strip()
     if not raw:
-        raise CellError(f"{label}不能为空")
+        raise CellError(_("%(label)s不能为空") % {"label": label})
     if len(raw) > KEY_MAX:
-        raise CellError(f"{label}超过{KEY_MAX}个字符：{raw[:KEY_MAX]}…")
+        raise CellError(
+            _("%(label)s超过%(max)s个字符：%(value)s…")
+            % {"label": label, "max": KEY_MAX, "value": raw[:KEY_MAX]}
+        )
     if any(c.isspace() for c in raw):
-        raise CellError(f"{label}中不能有空格：{raw}")
+        raise CellError(_("%(label)s中不能有空格：%(value)s") % {"label": label, "value": raw})
     return raw
 
 
@@ -163,19 +172,28 @@ class _Checks:
             return value  # type: ignore[return-value]
         day = parse_date(value).isoformat()
         if day not in self.days:
-            raise CellError(f"{self.date_label} {day} 不在 {self.first:%Y-%m} 月内")
+            raise CellError(
+                _("%(label)s %(day)s 不在 %(month)s 月内")
+                % {"label": self.date_label, "day": day, "month": f"{self.first:%Y-%m}"}
+            )
         return day
 
     def year(self, value: object) -> str:
         if value.__class__ is str and value in self.years:
             return value  # type: ignore[return-value]
-        raw = text(value).removesuffix("年度").removesuffix("年").strip()
+        raw = text(value)
+        for suffix in YEAR_SUFFIXES:
+            raw = raw.removesuffix(suffix)
+        raw = raw.strip()
         raw = raw.removesuffix(".0")
         if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
-            raise CellError(f"缴费年度应为四位年份：{text(value)}")
+            raise CellError(_("缴费年度应为四位年份：%(value)s") % {"value": text(value)})
         if raw not in self.years:
             last = max(self.years)
-            raise CellError(f"缴费年度 {raw} 不合理（应在 {FIRST_YEAR} 至 {last} 年之间）")
+            raise CellError(
+                _("缴费年度 %(year)s 不合理（应在 %(first)s 至 %(last)s 年之间）")
+                % {"year": raw, "first": FIRST_YEAR, "last": last}
+            )
         return raw
 
     def amount(self, value: object, label: str) -> str:
@@ -185,14 +203,18 @@ class _Checks:
             return known
         if value.__class__ is str and _PLAIN_AMOUNT(value):
             if value.strip("0.") == "":  # type: ignore[attr-defined]
-                raise CellError(f"{label}必须大于零：{value}")
+                raise CellError(
+                    _("%(label)s必须大于零：%(value)s") % {"label": label, "value": value}
+                )
             staged = value
         else:
             amount = parse_decimal(value)
             if amount <= 0:
-                raise CellError(f"{label}必须大于零：{amount}")
+                raise CellError(
+                    _("%(label)s必须大于零：%(value)s") % {"label": label, "value": amount}
+                )
             if amount >= AMOUNT_LIMIT:
-                raise CellError(f"{label}过大：{amount}")
+                raise CellError(_("%(label)s过大：%(value)s") % {"label": label, "value": amount})
             staged = str(amount)
         if value.__class__ is str:
             self.amounts[value] = staged  # type: ignore[index]
@@ -278,9 +300,11 @@ def _tax_rows(table: Table, month: datetime.date, read: StatementRead) -> Iterat
                 number = checks.id_number(number)
                 column, cell = NAME_COLUMN.label, name
                 if not name:
-                    raise CellError("姓名不能为空")
+                    raise CellError(_("%(label)s不能为空") % {"label": column})
                 if len(name) > name_max:
-                    raise CellError(f"姓名超过{name_max}个字符")
+                    raise CellError(
+                        _("%(label)s超过%(max)s个字符") % {"label": column, "max": name_max}
+                    )
                 column, cell = YEAR_COLUMN.label, year
                 year = checks.year(year)
                 column, cell = TIER_COLUMN.label, tier

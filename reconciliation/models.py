@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from collection.models import MONEY, Payment
 from enrollment.models import Resident
@@ -29,47 +31,47 @@ class ApiKey(models.Model):
     the audit trail are the same as for a person.
     """
 
-    name = models.CharField("名称", max_length=100)
+    name = models.CharField(_("名称"), max_length=100)
     county = models.ForeignKey(
         Region,
-        verbose_name="县",
+        verbose_name=_("县"),
         on_delete=models.PROTECT,
         related_name="api_keys",
         limit_choices_to={"level": Region.Level.COUNTY},
     )
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="税务局账号",
+        verbose_name=_("税务局账号"),
         on_delete=models.PROTECT,
         related_name="api_keys",
     )
-    prefix = models.CharField("密钥前缀", max_length=16, unique=True)
-    digest = models.CharField("密钥摘要", max_length=64)
+    prefix = models.CharField(_("密钥前缀"), max_length=16, unique=True)
+    digest = models.CharField(_("密钥摘要"), max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="吊销人",
+        verbose_name=_("吊销人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "接口密钥"
-        verbose_name_plural = "接口密钥"
+        verbose_name = _("接口密钥")
+        verbose_name_plural = pgettext_lazy("plural", "接口密钥")
         ordering = ["county_id", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -80,7 +82,7 @@ class ApiKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.prefix}…）"
+        return gettext("%(name)s（%(prefix)s…）") % {"name": self.name, "prefix": self.prefix}
 
     @property
     def is_active(self) -> bool:
@@ -93,24 +95,24 @@ class ApiRequest(models.Model):
 
     key = models.ForeignKey(
         ApiKey,
-        verbose_name="接口密钥",
+        verbose_name=_("接口密钥"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="requests",
         db_index=False,  # api_request_key_at_idx leads with the key
     )
-    at = models.DateTimeField("时间", auto_now_add=True)
-    method = models.CharField("方法", max_length=8)
-    path = models.CharField("路径", max_length=200)
-    status = models.PositiveSmallIntegerField("响应状态")
-    records = models.PositiveIntegerField("记录数", default=0)
-    duration_ms = models.PositiveIntegerField("耗时（毫秒）", default=0)
-    remote_addr = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=200)
+    status = models.PositiveSmallIntegerField(_("响应状态"))
+    records = models.PositiveIntegerField(_("记录数"), default=0)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+    remote_addr = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "接口调用记录"
-        verbose_name_plural = "接口调用记录"
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = pgettext_lazy("plural", "接口调用记录")
         ordering = ["-at", "-id"]
         indexes = [
             # The key's page in the admin: its recent calls.
@@ -137,39 +139,39 @@ class SyncedRecord(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NORMAL = "normal", "正常缴费"
-        BACK = "back", "补缴"
+        NORMAL = "normal", _("正常缴费")
+        BACK = "back", _("补缴")
 
     class Status(models.TextChoices):
-        POSTED = "posted", "已入账"
-        HELD = "held", "挂起待处理"
+        POSTED = "posted", _("已入账")
+        HELD = "held", _("挂起待处理")
 
-    voucher_no = models.CharField("电子税票号码", max_length=40)
-    id_number = models.CharField("证件号码", max_length=18)
-    name = models.CharField("姓名", max_length=50)
-    contribution_year = models.PositiveSmallIntegerField("缴费年度")
-    tier = models.DecimalField("缴费档次", **MONEY)
-    amount = models.DecimalField("实缴金额", **MONEY)
-    kind = models.CharField("缴费类型", max_length=10, choices=Kind.choices)
-    paid_on = models.DateField("入库日期")
-    channel = models.CharField("缴费渠道", max_length=20, choices=Payment.Channel.choices)
-    tax_office = models.CharField("主管税务机关", max_length=20)
+    voucher_no = models.CharField(_("电子税票号码"), max_length=40)
+    id_number = models.CharField(_("证件号码"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    contribution_year = models.PositiveSmallIntegerField(_("缴费年度"))
+    tier = models.DecimalField(_("缴费档次"), **MONEY)
+    amount = models.DecimalField(_("实缴金额"), **MONEY)
+    kind = models.CharField(_("缴费类型"), max_length=10, choices=Kind.choices)
+    paid_on = models.DateField(_("入库日期"))
+    channel = models.CharField(_("缴费渠道"), max_length=20, choices=Payment.Channel.choices)
+    tax_office = models.CharField(_("主管税务机关"), max_length=20)
     # County and key are the authenticated key's own (keys and regions are never deleted): the
     # database does not check them row by row, which a sync of thousands a second would feel.
     county = models.ForeignKey(
         Region,
-        verbose_name="县",
+        verbose_name=_("县"),
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
         db_constraint=False,
     )
     region_code = models.CharField(
-        "所属区划", max_length=15, help_text="参保人所在村；证件号码不在册时为县"
+        _("所属区划"), max_length=15, help_text=_("参保人所在村；证件号码不在册时为县")
     )
     resident = models.ForeignKey(
         Resident,
-        verbose_name="参保人",
+        verbose_name=_("参保人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -178,29 +180,29 @@ class SyncedRecord(models.Model):
     )
     payment = models.OneToOneField(
         Payment,
-        verbose_name="入账记录",
+        verbose_name=_("入账记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="synced_record",
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices)
-    hold_reason = models.CharField("挂起原因", max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    hold_reason = models.CharField(_("挂起原因"), max_length=200, blank=True)
     key = models.ForeignKey(
         ApiKey,
-        verbose_name="接口密钥",
+        verbose_name=_("接口密钥"),
         on_delete=models.PROTECT,
         related_name="records",
         db_index=False,
         db_constraint=False,
     )
-    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
 
     objects = SyncedRecordQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "税务同步记录"
-        verbose_name_plural = "税务同步记录"
+        verbose_name = _("税务同步记录")
+        verbose_name_plural = pgettext_lazy("plural", "税务同步记录")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(name="synced_record_voucher_unique", fields=["voucher_no"]),
@@ -225,7 +227,10 @@ class SyncedRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.voucher_no} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.voucher_no,
+            "amount": self.amount,
+        }
 
 
 # --- monthly statements ---------------------------------------------------------------------
@@ -240,42 +245,42 @@ class Statement(models.Model):
     or a bank's collection flow (银行流水). The same file imported again is this same row."""
 
     class Source(models.TextChoices):
-        TAX = "tax", "税务征收明细"
-        BANK = "bank", "银行流水"
+        TAX = "tax", _("税务征收明细")
+        BANK = "bank", _("银行流水")
 
-    source = models.CharField("来源", max_length=4, choices=Source.choices)
+    source = models.CharField(_("来源"), max_length=4, choices=Source.choices)
     county = models.ForeignKey(
-        Region, verbose_name="县", on_delete=models.PROTECT, related_name="statements"
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="statements"
     )
-    month = models.DateField("所属月份", help_text="该月第一天")
-    filename = models.CharField("文件名", max_length=255)
-    sha256 = models.CharField("文件摘要", max_length=64)
+    month = models.DateField(_("所属月份"), help_text=_("该月第一天"))
+    filename = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("文件摘要"), max_length=64)
     job = models.ForeignKey(
         ImportJob,
-        verbose_name="导入任务",
+        verbose_name=_("导入任务"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    rows = models.PositiveIntegerField("行数", default=0)
-    created = models.PositiveIntegerField("新增行数", default=0)
-    total = models.DecimalField("金额合计（元）", max_digits=16, decimal_places=2, default=0)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    created = models.PositiveIntegerField(_("新增行数"), default=0)
+    total = models.DecimalField(_("金额合计（元）"), max_digits=16, decimal_places=2, default=0)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="导入人",
+        verbose_name=_("导入人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    imported_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
 
     objects = StatementQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "对账单"
-        verbose_name_plural = "对账单"
+        verbose_name = _("对账单")
+        verbose_name_plural = pgettext_lazy("plural", "对账单")
         ordering = ["-month", "source", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -301,7 +306,7 @@ class TaxLine(models.Model):
 
     statement = models.ForeignKey(
         Statement,
-        verbose_name="对账单",
+        verbose_name=_("对账单"),
         on_delete=models.PROTECT,
         related_name="tax_lines",
         db_index=False,
@@ -309,21 +314,21 @@ class TaxLine(models.Model):
         # each of a month's million lines would double the import (bench/reconcile.py).
         db_constraint=False,
     )
-    month = models.DateField("所属月份")
-    voucher_no = models.CharField("电子税票号码", max_length=40)
-    id_number = models.CharField("证件号码", max_length=18)
-    name = models.CharField("姓名", max_length=50)
-    contribution_year = models.PositiveSmallIntegerField("缴费年度")
-    tier = models.DecimalField("缴费档次", **MONEY, null=True, blank=True)
-    amount = models.DecimalField("实缴金额", **MONEY)
-    paid_on = models.DateField("入库日期")
-    region_code = models.CharField("所属区划", max_length=15, help_text="对账单所属的县")
+    month = models.DateField(_("所属月份"))
+    voucher_no = models.CharField(_("电子税票号码"), max_length=40)
+    id_number = models.CharField(_("证件号码"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    contribution_year = models.PositiveSmallIntegerField(_("缴费年度"))
+    tier = models.DecimalField(_("缴费档次"), **MONEY, null=True, blank=True)
+    amount = models.DecimalField(_("实缴金额"), **MONEY)
+    paid_on = models.DateField(_("入库日期"))
+    region_code = models.CharField(_("所属区划"), max_length=15, help_text=_("对账单所属的县"))
 
     objects = StatementLineQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "税务征收明细"
-        verbose_name_plural = "税务征收明细"
+        verbose_name = _("税务征收明细")
+        verbose_name_plural = pgettext_lazy("plural", "税务征收明细")
         ordering = ["month", "id"]
         constraints = [
             models.UniqueConstraint(name="tax_line_voucher_unique", fields=["voucher_no"]),
@@ -336,7 +341,10 @@ class TaxLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.voucher_no} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.voucher_no,
+            "amount": self.amount,
+        }
 
 
 class BankLine(models.Model):
@@ -344,7 +352,7 @@ class BankLine(models.Model):
 
     statement = models.ForeignKey(
         Statement,
-        verbose_name="对账单",
+        verbose_name=_("对账单"),
         on_delete=models.PROTECT,
         related_name="bank_lines",
         db_index=False,
@@ -352,19 +360,19 @@ class BankLine(models.Model):
         # each of a month's million lines would double the import (bench/reconcile.py).
         db_constraint=False,
     )
-    month = models.DateField("所属月份")
-    serial_no = models.CharField("银行流水号", max_length=40)
-    voucher_no = models.CharField("电子税票号码", max_length=40, blank=True)
-    id_number = models.CharField("证件号码", max_length=18)
-    amount = models.DecimalField("交易金额", **MONEY)
-    traded_on = models.DateField("交易日期")
-    region_code = models.CharField("所属区划", max_length=15, help_text="对账单所属的县")
+    month = models.DateField(_("所属月份"))
+    serial_no = models.CharField(_("银行流水号"), max_length=40)
+    voucher_no = models.CharField(_("电子税票号码"), max_length=40, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=18)
+    amount = models.DecimalField(_("交易金额"), **MONEY)
+    traded_on = models.DateField(_("交易日期"))
+    region_code = models.CharField(_("所属区划"), max_length=15, help_text=_("对账单所属的县"))
 
     objects = StatementLineQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "银行流水"
-        verbose_name_plural = "银行流水"
+        verbose_name = _("银行流水")
+        verbose_name_plural = pgettext_lazy("plural", "银行流水")
         ordering = ["month", "id"]
         constraints = [
             models.UniqueConstraint(name="bank_line_serial_unique", fields=["serial_no"]),
@@ -376,7 +384,10 @@ class BankLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.serial_no} {self.amount} 元"
+        return gettext("%(number)s %(amount)s 元") % {
+            "number": self.serial_no,
+            "amount": self.amount,
+        }
 
 
 # --- reconciliation runs and their results --------------------------------------------------
@@ -391,34 +402,36 @@ class ReconciliationRun(models.Model):
     month is `is_current`, and its township totals are the month's result."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "排队中"  # asked for from the page; the worker has not started
-        RUNNING = "running", "进行中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
+        PENDING = "pending", _("排队中")  # asked for from the page; the worker has not started
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
 
     county = models.ForeignKey(
-        Region, verbose_name="县", on_delete=models.PROTECT, related_name="reconciliation_runs"
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="reconciliation_runs"
     )
-    month = models.DateField("所属月份")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
-    is_current = models.BooleanField("当前结果", default=False)
+    month = models.DateField(_("所属月份"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    is_current = models.BooleanField(_("当前结果"), default=False)
     run_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="执行人",
+        verbose_name=_("执行人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    started_at = models.DateTimeField("开始时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    summary = models.JSONField("结果", default=dict, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
 
     objects = ReconciliationRunQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "对账"
-        verbose_name_plural = "对账"
+        verbose_name = _("对账")
+        verbose_name_plural = pgettext_lazy("plural", "对账")
         ordering = ["-month", "-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -429,30 +442,34 @@ class ReconciliationRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.county_id} {self.month:%Y-%m} 对账 #{self.pk}"
+        return gettext("%(county)s %(month)s 对账 #%(run)s") % {
+            "county": self.county_id,
+            "month": f"{self.month:%Y-%m}",
+            "run": self.pk,
+        }
 
 
 class TownshipTotal(models.Model):
     """One township's payer count and amount in each of the three ledgers for a run's month."""
 
     run = models.ForeignKey(
-        ReconciliationRun, verbose_name="对账", on_delete=models.PROTECT, related_name="totals"
+        ReconciliationRun, verbose_name=_("对账"), on_delete=models.PROTECT, related_name="totals"
     )
     township = models.ForeignKey(
-        Region, verbose_name="乡镇", on_delete=models.PROTECT, related_name="+", db_index=False
+        Region, verbose_name=_("乡镇"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    tax_count = models.PositiveIntegerField("税务笔数", default=0)
-    tax_sum = models.DecimalField("税务金额", max_digits=16, decimal_places=2, default=0)
-    bank_count = models.PositiveIntegerField("银行笔数", default=0)
-    bank_sum = models.DecimalField("银行金额", max_digits=16, decimal_places=2, default=0)
-    system_count = models.PositiveIntegerField("系统笔数", default=0)
-    system_sum = models.DecimalField("系统金额", max_digits=16, decimal_places=2, default=0)
-    matched = models.PositiveIntegerField("三方一致笔数", default=0)
-    discrepancies = models.PositiveIntegerField("差异笔数", default=0)
+    tax_count = models.PositiveIntegerField(_("税务笔数"), default=0)
+    tax_sum = models.DecimalField(_("税务金额"), max_digits=16, decimal_places=2, default=0)
+    bank_count = models.PositiveIntegerField(_("银行笔数"), default=0)
+    bank_sum = models.DecimalField(_("银行金额"), max_digits=16, decimal_places=2, default=0)
+    system_count = models.PositiveIntegerField(_("系统笔数"), default=0)
+    system_sum = models.DecimalField(_("系统金额"), max_digits=16, decimal_places=2, default=0)
+    matched = models.PositiveIntegerField(_("三方一致笔数"), default=0)
+    discrepancies = models.PositiveIntegerField(_("差异笔数"), default=0)
 
     class Meta:
-        verbose_name = "乡镇对账汇总"
-        verbose_name_plural = "乡镇对账汇总"
+        verbose_name = _("乡镇对账汇总")
+        verbose_name_plural = pgettext_lazy("plural", "乡镇对账汇总")
         ordering = ["run_id", "township_id"]
         constraints = [
             models.UniqueConstraint(
@@ -461,7 +478,10 @@ class TownshipTotal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.township_id} 对账 #{self.run_id}"
+        return gettext("%(township)s 对账 #%(run)s") % {
+            "township": self.township_id,
+            "run": self.run_id,
+        }
 
     @property
     def agrees(self) -> bool:
@@ -489,45 +509,45 @@ class Discrepancy(models.Model):
     marks it cleared."""
 
     class Category(models.TextChoices):
-        TAX_NOT_POSTED = "tax_not_posted", "税务已征收、系统未入账"
-        POSTED_NO_TAX = "posted_no_tax", "系统已入账、税务无记录"
-        BANK_NO_TAX = "bank_no_tax", "银行有流水、税务无记录"
-        TAX_NO_BANK = "tax_no_bank", "税务有记录、银行无流水"
-        AMOUNT_DIFFERS = "amount_differs", "金额不一致"
-        NOT_A_TIER = "not_a_tier", "金额不是缴费档次"
-        DUPLICATE = "duplicate", "同一年度重复缴费"
-        ID_MISMATCH = "id_mismatch", "身份证号码与姓名不符"
+        TAX_NOT_POSTED = "tax_not_posted", _("税务已征收、系统未入账")
+        POSTED_NO_TAX = "posted_no_tax", _("系统已入账、税务无记录")
+        BANK_NO_TAX = "bank_no_tax", _("银行有流水、税务无记录")
+        TAX_NO_BANK = "tax_no_bank", _("税务有记录、银行无流水")
+        AMOUNT_DIFFERS = "amount_differs", _("金额不一致")
+        NOT_A_TIER = "not_a_tier", _("金额不是缴费档次")
+        DUPLICATE = "duplicate", _("同一年度重复缴费")
+        ID_MISMATCH = "id_mismatch", _("身份证号码与姓名不符")
 
     class Status(models.TextChoices):
-        OPEN = "open", "待处理"
-        RESOLVED = "resolved", "已处理"
-        CLEARED = "cleared", "已自动消除"
+        OPEN = "open", _("待处理")
+        RESOLVED = "resolved", _("已处理")
+        CLEARED = "cleared", _("已自动消除")
 
     class Resolution(models.TextChoices):
-        POSTED = "posted", "补记入账"
-        REFUNDED = "refunded", "退费"
-        LINKED = "linked", "关联到正确的参保人"
-        ACCEPTED = "accepted", "说明后确认"
+        POSTED = "posted", _("补记入账")
+        REFUNDED = "refunded", _("退费")
+        LINKED = "linked", _("关联到正确的参保人")
+        ACCEPTED = "accepted", _("说明后确认")
 
     record_key = models.CharField(
-        "记录标识",
+        _("记录标识"),
         max_length=60,
-        help_text="tax:电子税票号码、bank:银行流水号、payment:缴费记录编号",
+        help_text=_("tax:电子税票号码、bank:银行流水号、payment:缴费记录编号"),
     )
     county = models.ForeignKey(
-        Region, verbose_name="县", on_delete=models.PROTECT, related_name="+", db_index=False
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    region_code = models.CharField("所属区划", max_length=15)
-    month = models.DateField("所属月份")
-    category = models.CharField("差异类型", max_length=20, choices=Category.choices)
-    detail = models.CharField("说明", max_length=200, blank=True)
-    voucher_no = models.CharField("电子税票号码", max_length=40, blank=True)
-    id_number = models.CharField("证件号码", max_length=18, blank=True)
-    name = models.CharField("姓名", max_length=50, blank=True)
-    contribution_year = models.PositiveSmallIntegerField("缴费年度", null=True, blank=True)
-    tax_amount = models.DecimalField("税务金额", **MONEY, null=True, blank=True)
-    bank_amount = models.DecimalField("银行金额", **MONEY, null=True, blank=True)
-    system_amount = models.DecimalField("系统金额", **MONEY, null=True, blank=True)
+    region_code = models.CharField(_("所属区划"), max_length=15)
+    month = models.DateField(_("所属月份"))
+    category = models.CharField(_("差异类型"), max_length=20, choices=Category.choices)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    voucher_no = models.CharField(_("电子税票号码"), max_length=40, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=18, blank=True)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    contribution_year = models.PositiveSmallIntegerField(_("缴费年度"), null=True, blank=True)
+    tax_amount = models.DecimalField(_("税务金额"), **MONEY, null=True, blank=True)
+    bank_amount = models.DecimalField(_("银行金额"), **MONEY, null=True, blank=True)
+    system_amount = models.DecimalField(_("系统金额"), **MONEY, null=True, blank=True)
     tax_line = models.ForeignKey(
         TaxLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -545,10 +565,10 @@ class Discrepancy(models.Model):
         related_name="+",
         db_index=False,
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
     first_run = models.ForeignKey(
         ReconciliationRun,
-        verbose_name="首次发现",
+        verbose_name=_("首次发现"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -557,19 +577,21 @@ class Discrepancy(models.Model):
     )
     last_run = models.ForeignKey(
         ReconciliationRun,
-        verbose_name="最近发现",
+        verbose_name=_("最近发现"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    found_at = models.DateTimeField("发现时间", auto_now_add=True)
-    resolution = models.CharField("处理方式", max_length=10, choices=Resolution.choices, blank=True)
-    resolution_note = models.CharField("处理说明", max_length=200, blank=True)
+    found_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    resolution = models.CharField(
+        _("处理方式"), max_length=10, choices=Resolution.choices, blank=True
+    )
+    resolution_note = models.CharField(_("处理说明"), max_length=200, blank=True)
     resolution_payment = models.ForeignKey(
         Payment,
-        verbose_name="处理产生的缴费记录",
+        verbose_name=_("处理产生的缴费记录"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -578,19 +600,19 @@ class Discrepancy(models.Model):
     )
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="处理人",
+        verbose_name=_("处理人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     objects = DiscrepancyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "对账差异"
-        verbose_name_plural = "对账差异"
+        verbose_name = _("对账差异")
+        verbose_name_plural = pgettext_lazy("plural", "对账差异")
         ordering = ["month", "category", "id"]
         constraints = [
             models.UniqueConstraint(name="discrepancy_one_per_record", fields=["record_key"]),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.models import Payment
 from pension.models import AuditEntry, Region, User
@@ -197,7 +198,7 @@ def open_discrepancy_counts(
 def month_table(*, county: Region, month: datetime.date, user: User) -> MonthTable:
     run = current_run(county=county, month=month)
     rows = month_rows(run=run, user=user) if run is not None else []
-    total = MonthRow(code=county.code, name="合计")
+    total = MonthRow(code=county.code, name=_("合计"))
     for row in rows:
         total.add(row)
     return MonthTable(

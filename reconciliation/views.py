@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -110,7 +111,7 @@ class MonthRunView(CountyMixin, View):
         month = parse_month(request.POST.get("month", ""))
         back = reverse("reconciliation:month")
         if month is None:
-            messages.error(request, "请选择要对账的月份，格式如 2023-05")
+            messages.error(request, _("请选择要对账的月份，格式如 2023-05"))
             return HttpResponseRedirect(back + "?" + urlencode({"county": county.code}))
         try:
             run = reconcile_month_queue(county=county, month=month, actor=request.user)
@@ -156,10 +157,15 @@ class MonthSheetView(CountyMixin, View):
         county = self.get_county(county_code)
         day = parse_month(month)
         if day is None:
-            raise Http404("月份格式应为 2023-05")
+            raise Http404(_("月份格式应为 2023-05"))
         table = selectors.month_table(county=county, month=day, user=request.user)
         response = HttpResponse(month_workbook(table=table), content_type=XLSX)
-        response["Content-Disposition"] = attachment(f"{county.name}{day:%Y年%m月}对账表.xlsx")
+        filename = _("%(county)s%(year)s年%(month)s月对账表.xlsx") % {
+            "county": county.name,
+            "year": f"{day:%Y}",
+            "month": f"{day:%m}",
+        }
+        response["Content-Disposition"] = attachment(filename)
         return response
 
 
@@ -206,7 +212,7 @@ class DiscrepancyExportView(DiscrepancyMixin, View):
         content = discrepancies_workbook(discrepancies=self.get_filter().qs)
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = attachment(
-            f"对账差异清单-{timezone.localdate():%Y-%m-%d}.xlsx"
+            _("对账差异清单-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y-%m-%d}"}
         )
         return response
 
@@ -277,18 +283,20 @@ class DiscrepancyResolveView(
 def _done_message(discrepancy: Discrepancy) -> str:
     payment = discrepancy.resolution_payment
     if discrepancy.resolution in (Discrepancy.Resolution.POSTED, Discrepancy.Resolution.LINKED):
-        return (
-            f"已补记入账：电子税票 {payment.voucher_no}，{payment.amount} 元记入"
-            f"{payment.resident.name} {payment.contribution_year} 年度"
-        )
+        return _("已补记入账：电子税票 %(voucher)s，%(amount)s 元记入%(name)s %(year)s 年度") % {
+            "voucher": payment.voucher_no,
+            "amount": payment.amount,
+            "name": payment.resident.name,
+            "year": payment.contribution_year,
+        }
     if discrepancy.resolution == Discrepancy.Resolution.REFUNDED:
         if payment is not None:
-            return (
-                f"已退费：凭证号 {payment.reverses.voucher_no} 的缴费已冲正"
-                f"（退费凭证号 {payment.voucher_no}）"
-            )
-        return "已记录退费处理意见"
-    return "已说明确认"
+            return _("已退费：凭证号 %(voucher)s 的缴费已冲正（退费凭证号 %(refund)s）") % {
+                "voucher": payment.reverses.voucher_no,
+                "refund": payment.voucher_no,
+            }
+        return _("已记录退费处理意见")
+    return _("已说明确认")
 
 
 # --- statement uploads -------------------------------------------------------------------------
@@ -323,9 +331,9 @@ class StatementUploadView(CountyMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            title="导入对账单（税务征收明细、银行流水）",
-            submit_label="上传并导入",
-            recent_label="最近导入的对账单",
+            title=_("导入对账单（税务征收明细、银行流水）"),
+            submit_label=_("上传并导入"),
+            recent_label=_("最近导入的对账单"),
             recent=ImportJob.objects.visible_to(self.request.user)
             .filter(kind__in=list(JOB_KINDS.values()))
             .select_related("region", "created_by")[:10],

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from collection.services.agents import agent_register_agents
 from pension.exporters import write_workbook
@@ -52,7 +54,9 @@ def agent_register_rows(*, agents: QuerySet[User]) -> Iterator[AgentRegisterRow]
             number=number,
             name=agent.display_name,
             username=agent.username,
-            villages="、".join(village.name for village in agent.villages.all()),
+            villages=pgettext("list separator", "、").join(
+                village.name for village in agent.villages.all()
+            ),
             commitment_signed_on=signed_on,
             collected=agent.collected,
             remitted=agent.remitted,
@@ -65,5 +69,5 @@ def agent_register_workbook(*, agents: QuerySet[User], title: str) -> bytes:
         title=title,
         header=AGENT_REGISTER_HEADER,
         rows=agent_register_rows(agents=agents),
-        sheet="代办情况登记表",
+        sheet=_("代办情况登记表"),
     )

@@ -19,6 +19,8 @@ from typing import IO, NamedTuple
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -120,8 +122,8 @@ def ledger_rows(
         )
         .iterator(chunk_size=chunk_size)
     )
-    sexes = dict(Resident.Sex.choices)
-    statuses = dict(Resident.Status.choices)
+    sexes = {value: str(label) for value, label in Resident.Sex.choices}
+    statuses = {value: str(label) for value, label in Resident.Status.choices}
     current_village, number = None, 0
     for chunk in _batched(residents, chunk_size):
         ids = [resident[0] for resident in chunk]
@@ -155,7 +157,7 @@ def ledger_rows(
                     paid_on=paid.tier.paid_on if paid.tier else None,
                     proxy=paid.net(Payment.Kind.PROXY),
                     back=paid.net(Payment.Kind.BACK),
-                    note="；".join(notes),
+                    note=pgettext("list separator", "；").join(notes),
                 ),
             )
 
@@ -169,14 +171,14 @@ def _batched(rows: Iterable, size: int) -> Iterator[list]:
 def _special_groups(resident_ids: list[int]) -> dict[int, str]:
     """Current listings (no end date) of each resident, labels in the order of the categories."""
     order = {value: position for position, value in enumerate(SpecialGroupMembership.Category)}
-    labels = dict(SpecialGroupMembership.Category.choices)
+    labels = {value: str(label) for value, label in SpecialGroupMembership.Category.choices}
     categories: dict[int, set[str]] = defaultdict(set)
     for resident_id, category in SpecialGroupMembership.objects.filter(
         resident_id__in=resident_ids, valid_to__isnull=True
     ).values_list("resident_id", "category"):
         categories[resident_id].add(category)
     return {
-        resident_id: "、".join(
+        resident_id: pgettext("list separator", "、").join(
             labels.get(c, c) for c in sorted(found, key=lambda c: order.get(c, len(order)))
         )
         for resident_id, found in categories.items()
@@ -205,9 +207,19 @@ class _Payments:
     def notes(self) -> list[str]:
         notes = []
         if self.effective_personal > 1:
-            notes.append(f"个人缴费{self.effective_personal}笔，疑似重复缴费")
+            notes.append(
+                ngettext(
+                    "个人缴费%(count)s笔，疑似重复缴费",
+                    "个人缴费%(count)s笔，疑似重复缴费",
+                    self.effective_personal,
+                )
+                % {"count": self.effective_personal}
+            )
         if self.reversals:
-            notes.append(f"冲正{self.reversals}笔")
+            notes.append(
+                ngettext("冲正%(count)s笔", "冲正%(count)s笔", self.reversals)
+                % {"count": self.reversals}
+            )
         return notes
 
 
@@ -218,7 +230,7 @@ def _payments(resident_ids: list[int], year: int) -> dict[int, _Payments]:
         .values_list("id", "resident_id", "kind", "amount", "channel", "paid_at", "reverses_id")
     )
     reversed_ids = {reverses for *_, reverses in rows if reverses is not None}
-    channels = dict(Payment.Channel.choices)
+    channels = {value: str(label) for value, label in Payment.Channel.choices}
     found: dict[int, _Payments] = defaultdict(_Payments)
     for pk, resident_id, kind, amount, channel, paid_at, reverses in rows:
         paid = found[resident_id]
@@ -300,7 +312,10 @@ class _LedgerWriter:
         sheet.merged_cells.add(f"A1:{get_column_letter(len(LEDGER_HEADER))}1")
         title = WriteOnlyCell(
             sheet,
-            safe_text(f"{township_name}{village_name} {self.year}年度城乡居民基本养老保险台账"),
+            safe_text(
+                _("%(township)s%(village)s %(year)s年度城乡居民基本养老保险台账")
+                % {"township": township_name, "village": village_name, "year": self.year}
+            ),
         )
         title.font = Font(bold=True, size=14)
         title.alignment = Alignment(horizontal="center")
@@ -322,14 +337,15 @@ class _LedgerWriter:
         if self.sheet is None:
             return
         summary: list[object] = [None] * len(LEDGER_HEADER)
-        summary[0] = "合计"
-        summary[1] = f"{self.count}人"
+        summary[0] = _("合计")
+        summary[1] = ngettext("%(count)s人", "%(count)s人", self.count) % {"count": self.count}
         for kind in ("personal", "proxy", "back"):
             summary[LedgerRow._fields.index(kind)] = self.sums[kind]
-        summary[-1] = (
-            f"个人缴费{self.counts['personal']}人，政府代缴{self.counts['proxy']}人，"
-            f"补缴{self.counts['back']}人"
-        )
+        summary[-1] = _("个人缴费%(personal)s人，政府代缴%(proxy)s人，补缴%(back)s人") % {
+            "personal": self.counts["personal"],
+            "proxy": self.counts["proxy"],
+            "back": self.counts["back"],
+        }
         self.sheet.append(
             [self._bold(self._cell(position, value)) for position, value in enumerate(summary)]
         )

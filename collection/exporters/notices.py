@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -43,18 +45,23 @@ class GroupNotice:
 
     @property
     def kind_label(self) -> str:
-        return Notice.Kind(self.kind).label
+        return str(Notice.Kind(self.kind).label)
 
     @property
     def title(self) -> str:
-        return f"{self.village}{self.group} {self.period_label}{self.kind_label}"
+        return _("%(village)s%(group)s %(period)s%(kind)s") % {
+            "village": self.village,
+            "group": self.group,
+            "period": self.period_label,
+            "kind": self.kind_label,
+        }
 
     @property
     def period_label(self) -> str:
         if self.kind == Notice.Kind.MONTHLY:
             year, month = self.period.split("-")
-            return f"{year}年{int(month)}月"
-        return f"{self.period}年度"
+            return _("%(year)s年%(month)s月") % {"year": year, "month": int(month)}
+        return _("%(year)s年度") % {"year": self.period}
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -80,7 +87,7 @@ def write_notices(*, notices: list[GroupNotice], out: str | os.PathLike | IO[byt
     for notice in notices:
         written += _write_sheet(workbook, notice, sheet_title(notice.group, taken))
     if not notices:
-        workbook.create_sheet("公示")
+        workbook.create_sheet(_("公示"))
     workbook.save(out)
     return written
 
@@ -98,7 +105,22 @@ def _write_sheet(workbook: Workbook, notice: GroupNotice, title: str) -> int:
     heading.font = Font(bold=True, size=14)
     heading.alignment = Alignment(horizontal="center")
     sheet.append([heading])
-    sheet.append([f"公示时限：{notice.due_on:%Y年%m月%d日}前　共 {len(notice.rows)} 人次"])
+    due_on = notice.due_on
+    sheet.append(
+        [
+            ngettext(
+                "公示时限：%(year)s年%(month)s月%(day)s日前　共 %(count)s 人次",
+                "公示时限：%(year)s年%(month)s月%(day)s日前　共 %(count)s 人次",
+                len(notice.rows),
+            )
+            % {
+                "year": f"{due_on:%Y}",
+                "month": f"{due_on:%m}",
+                "day": f"{due_on:%d}",
+                "count": len(notice.rows),
+            }
+        ]
+    )
     bold = []
     for label in notice.header:
         cell = WriteOnlyCell(sheet, label)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.models import Payment
 
@@ -22,8 +23,9 @@ def payment_export_rows(user, params: dict[str, str]) -> tuple[int, Iterator[lis
 
     rows = PaymentFilter(params or None, queryset=payment_list(user=user)).qs
     kinds, channels, sources = (
-        dict(Payment.Kind.choices), dict(Payment.Channel.choices), dict(Payment.Source.choices)
-    )  # fmt: skip
+        {value: str(label) for value, label in choices.choices}
+        for choices in (Payment.Kind, Payment.Channel, Payment.Source)
+    )
     columns = (
         "paid_at", "resident__name", "resident__id_number", "resident__village__parent__name",
         "resident__village__name", "contribution_year", "kind", "amount", "channel", "source",
@@ -31,6 +33,7 @@ def payment_export_rows(user, params: dict[str, str]) -> tuple[int, Iterator[lis
     )  # fmt: skip
 
     def lines() -> Iterator[list]:
+        yes = _("是")
         for row in rows.values_list(*columns).iterator(chunk_size=5000):
             (paid_at, name, number, township, village, year, kind, amount, channel, source,
              voucher, reverses, duplicate) = row  # fmt: skip
@@ -38,8 +41,8 @@ def payment_export_rows(user, params: dict[str, str]) -> tuple[int, Iterator[lis
                 f"{timezone.localtime(paid_at):%Y-%m-%d %H:%M}", name, number, township, village,
                 year,
                 kinds.get(kind, kind), amount, channels.get(channel, channel),
-                sources.get(source, source), voucher, "是" if reverses else "",
-                "是" if duplicate else "",
+                sources.get(source, source), voucher, yes if reverses else "",
+                yes if duplicate else "",
             ]  # fmt: skip
 
     return rows.count(), lines()

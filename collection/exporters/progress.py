@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -23,11 +24,16 @@ from pension.models import Region
 
 TOTAL = "合计"
 PROGRESS_COLUMNS = ("任务数", "已缴人数", "完成率(%)", "当前节点目标", "差额")
+# The headings of the first column and of the 参保任务数 column: a target sheet is read back by
+# collection.services.progress.targets_import, so they are data, not text.
+TOWNSHIP_HEADING = "乡镇"
+VILLAGE_HEADING = "村(社区)"
+COUNT_HEADING = "任务数"
 
 
 def unit_label(region: Region) -> str:
     """The first column's heading: a county's sheet lists townships, a township's villages."""
-    return "乡镇" if region.level == Region.Level.COUNTY else "村(社区)"
+    return TOWNSHIP_HEADING if region.level == Region.Level.COUNTY else VILLAGE_HEADING
 
 
 def target_sheet_rows(*, region: Region, year: int) -> Iterator[tuple[str, int | None]]:
@@ -43,9 +49,13 @@ def target_sheet_rows(*, region: Region, year: int) -> Iterator[tuple[str, int |
 def write_target_sheet(*, region: Region, year: int, out: str | os.PathLike | IO[bytes]) -> int:
     """Write the 参保任务数 sheet to ``out``; returns the number of units listed."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("参保任务数")
-    sheet.append([_bold(sheet, f"{region.name}{year}年度城乡居民基本养老保险参保任务数")])
-    sheet.append([_bold(sheet, label) for label in (unit_label(region), "任务数")])
+    sheet = workbook.create_sheet(_("参保任务数"))
+    title = _("%(region)s%(year)s年度城乡居民基本养老保险参保任务数") % {
+        "region": region.name,
+        "year": year,
+    }
+    sheet.append([_bold(sheet, title)])
+    sheet.append([_bold(sheet, label) for label in (unit_label(region), COUNT_HEADING)])
     units = _append_with_total(sheet, target_sheet_rows(region=region, year=year))
     workbook.save(out)
     return units
@@ -69,16 +79,21 @@ def progress_sheet_rows(
 
 def progress_sheet_title(report: ProgressReport) -> str:
     day = report.snapshot_day or report.day
-    return (
-        f"{report.region.name}{report.year}年度城乡居民基本养老保险征缴情况表"
-        f"（截至{day.year}年{day.month}月{day.day}日）"
-    )
+    return _(
+        "%(region)s%(year)s年度城乡居民基本养老保险征缴情况表（截至%(y)s年%(m)s月%(d)s日）"
+    ) % {
+        "region": report.region.name,
+        "year": report.year,
+        "y": day.year,
+        "m": day.month,
+        "d": day.day,
+    }
 
 
 def write_progress_sheet(*, report: ProgressReport, out: str | os.PathLike | IO[bytes]) -> int:
     """Write the 征缴情况表 to ``out``; returns the number of units listed."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("征缴情况表")
+    sheet = workbook.create_sheet(_("征缴情况表"))
     sheet.append([_bold(sheet, progress_sheet_title(report))])
     sheet.append([_bold(sheet, label) for label in (unit_label(report.region), *PROGRESS_COLUMNS)])
     units = _append_with_total(sheet, progress_sheet_rows(report=report))

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import IO, NamedTuple
 
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -49,7 +51,7 @@ class ReceiptRow(NamedTuple):
 
 def proxy_receipt_rows(*, batch: ProxyBatch) -> Iterator[tuple[str, str, ReceiptRow]]:
     """(village code, sheet name, row) for every item of the batch, village by village."""
-    labels = dict(SpecialGroupMembership.Category.choices)
+    labels = {value: str(label) for value, label in SpecialGroupMembership.Category.choices}
     items = (
         batch.items.order_by(
             "resident__village_id", F("resident__group_id").asc(nulls_last=True),
@@ -85,22 +87,26 @@ def write_proxy_receipts(*, batch: ProxyBatch, out: str | os.PathLike | IO[bytes
 
     def close() -> None:
         if sheet is not None:
-            sheet.append([_bold(sheet, "合计"), f"{count}人", None, None, None, None, total])
+            people = ngettext("%(count)s人", "%(count)s人", count) % {"count": count}
+            sheet.append([_bold(sheet, _("合计")), people, None, None, None, None, total])
 
     for code, title, row in proxy_receipt_rows(batch=batch):
         if code != current:
             close()
             current, count, total = code, 0, ZERO
             sheet = workbook.create_sheet(sheet_title(title, taken))
-            heading = f"{title} {batch.year}年度城乡居民基本养老保险政府代缴明细"
+            heading = _("%(place)s %(year)s年度城乡居民基本养老保险政府代缴明细") % {
+                "place": title,
+                "year": batch.year,
+            }
             sheet.append([_bold(sheet, safe_text(heading))])
             sheet.append([_bold(sheet, label) for label in HEADER])
         sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
         count, total, written = count + 1, total + row.amount, written + 1
     close()
     if sheet is None:
-        empty = workbook.create_sheet("代缴明细")
-        empty.append(["本批次没有代缴人员"])
+        empty = workbook.create_sheet(_("代缴明细"))
+        empty.append([_("本批次没有代缴人员")])
     workbook.save(out)
     return written
 

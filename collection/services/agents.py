@@ -22,6 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from collection.models import (
     CashLimitBreach,
@@ -54,17 +56,26 @@ def agent_may_record(*, user: User | None, agent: User) -> bool:
 
 
 def _check_recorder(*, agent: User, recorded_by: User | None, what: str) -> None:
+    """`what` is "receipt" (代收现金) or "remittance" (现金缴销)."""
     if agent.role != User.Role.AGENT or not agent.is_active:
-        raise AgentCashRejected(f"{agent.display_name} 不是在岗的村协办员，不能登记{what}")
+        if what == "receipt":
+            message = _("%(agent)s 不是在岗的村协办员，不能登记代收现金")
+        else:
+            message = _("%(agent)s 不是在岗的村协办员，不能登记现金缴销")
+        raise AgentCashRejected(message % {"agent": agent.display_name})
     if not agent_may_record(user=recorded_by, agent=agent):
-        raise AgentCashRejected(f"只有协办员本人可以登记{what}")
+        if what == "receipt":
+            raise AgentCashRejected(_("只有协办员本人可以登记代收现金"))
+        raise AgentCashRejected(_("只有协办员本人可以登记现金缴销"))
 
 
 def _amount(value: object, label: str) -> Decimal:
     try:
         return parse_amount(value)
     except InvalidAmount as exc:
-        raise AgentCashRejected(f"{label}：{exc}") from None
+        raise AgentCashRejected(
+            _("%(field)s：%(error)s") % {"field": label, "error": exc}
+        ) from None
 
 
 # --- cash receipts ---------------------------------------------------------------------------
@@ -87,20 +98,24 @@ def cash_receipt_record(
     (agent, receipt number): the same receipt sent again returns the stored one, the same
     number with other content is refused. The unique constraint holds under concurrency.
     """
-    _check_recorder(agent=agent, recorded_by=recorded_by, what="代收现金")
+    _check_recorder(agent=agent, recorded_by=recorded_by, what="receipt")
     receipt_no = (receipt_no or "").strip()
     if not receipt_no:
-        raise AgentCashRejected("收据号不能为空")
-    value = _amount(amount, "金额")
+        raise AgentCashRejected(_("收据号不能为空"))
+    value = _amount(amount, _("金额"))
 
     existing = CashReceipt.objects.filter(agent=agent, receipt_no=receipt_no).first()
     if existing is not None:
         return _same_receipt(existing, resident, contribution_year, value, collected_on), False
 
     if not agent.villages.filter(code=resident.village_id).exists():
-        raise AgentCashRejected(f"参保人 {resident.name} 不在您负责的村，不能代收其缴费")
+        raise AgentCashRejected(
+            _("参保人 %(name)s 不在您负责的村，不能代收其缴费") % {"name": resident.name}
+        )
     if collected_on > timezone.localdate():
-        raise AgentCashRejected(f"收款日期 {collected_on:%Y-%m-%d} 不能晚于今天")
+        raise AgentCashRejected(
+            _("收款日期 %(date)s 不能晚于今天") % {"date": f"{collected_on:%Y-%m-%d}"}
+        )
     _check_tier(resident=resident, year=contribution_year, amount=value)
     try:
         with transaction.atomic():
@@ -142,7 +157,9 @@ def _same_receipt(
 ) -> CashReceipt:
     stored = (existing.resident_id, existing.contribution_year, existing.amount)
     if stored != (resident.pk, year, amount) or existing.collected_on != collected_on:
-        raise AgentCashRejected(f"收据号 {existing.receipt_no} 已登记为另一笔代收，内容不一致")
+        raise AgentCashRejected(
+            _("收据号 %(number)s 已登记为另一笔代收，内容不一致") % {"number": existing.receipt_no}
+        )
     return existing
 
 
@@ -151,7 +168,9 @@ def _check_tier(*, resident: Resident, year: int, amount: Decimal) -> None:
     try:
         tier_for(resident=resident, year=year, amount=amount)
     except TierRefused as exc:
-        raise AgentCashRejected(f"金额：{exc}") from None
+        raise AgentCashRejected(
+            _("%(field)s：%(error)s") % {"field": _("金额"), "error": exc}
+        ) from None
 
 
 # --- remittances -----------------------------------------------------------------------------
@@ -169,11 +188,11 @@ def remittance_record(
     """Record cash paid in at the bank and mark the receipts it covers; returns (remittance,
     created). The receipts must be the agent's own, not yet remitted, collected on or before
     the remittance day, and sum to the amount; a refusal writes nothing."""
-    _check_recorder(agent=agent, recorded_by=recorded_by, what="现金缴销")
+    _check_recorder(agent=agent, recorded_by=recorded_by, what="remittance")
     bank_voucher = (bank_voucher or "").strip()
     if not bank_voucher:
-        raise AgentCashRejected("银行凭证号不能为空")
-    value = _amount(amount, "缴销金额")
+        raise AgentCashRejected(_("银行凭证号不能为空"))
+    value = _amount(amount, _("缴销金额"))
     ids = sorted({r.pk if isinstance(r, CashReceipt) else int(r) for r in receipts})
 
     existing = Remittance.objects.filter(bank_voucher=bank_voucher).first()
@@ -181,9 +200,11 @@ def remittance_record(
         return _same_remittance(existing, agent, value, ids), False
 
     if not ids:
-        raise AgentCashRejected("请选择本次缴销的收据")
+        raise AgentCashRejected(_("请选择本次缴销的收据"))
     if remitted_on > timezone.localdate():
-        raise AgentCashRejected(f"缴销日期 {remitted_on:%Y-%m-%d} 不能晚于今天")
+        raise AgentCashRejected(
+            _("缴销日期 %(date)s 不能晚于今天") % {"date": f"{remitted_on:%Y-%m-%d}"}
+        )
     try:
         with transaction.atomic():
             # Lock the receipts only (of=self): residents are locked by payment_record, and
@@ -206,7 +227,7 @@ def remittance_record(
                 pk__in=ids, agent=agent, remittance__isnull=True
             ).update(remittance=remittance)
             if linked != len(ids):
-                raise AgentCashRejected("所选收据已被其他缴销记录使用，请刷新后重试")
+                raise AgentCashRejected(_("所选收据已被其他缴销记录使用，请刷新后重试"))
             audit_record(
                 actor=recorded_by or agent,
                 action="remittance.record",
@@ -282,7 +303,7 @@ def cash_receipts_post(
             )
             for r in posted
         ),
-        note="税务记录到达，现金代收入账",
+        note=_("税务记录到达，现金代收入账"),
     )
     return len(posted)
 
@@ -296,22 +317,31 @@ def _check_receipts(
     on: datetime.date,
 ) -> None:
     if len(rows) != len(ids) or any(row.agent_id != agent.pk for row in rows):
-        raise AgentCashRejected("所选收据中有不属于该协办员的收据")
+        raise AgentCashRejected(_("所选收据中有不属于该协办员的收据"))
     remitted = [row.receipt_no for row in rows if row.remittance_id is not None]
     if remitted:
-        raise AgentCashRejected(f"收据 {'、'.join(remitted)} 已经缴销，不能重复缴销")
+        raise AgentCashRejected(
+            _("收据 %(receipts)s 已经缴销，不能重复缴销")
+            % {"receipts": pgettext("list separator", "、").join(remitted)}
+        )
     later = [row for row in rows if row.collected_on > on]
     if later:
         raise AgentCashRejected(
-            f"缴销日期 {on:%Y-%m-%d} 早于收据 {later[0].receipt_no} 的收款日期 "
-            f"{later[0].collected_on:%Y-%m-%d}"
+            _("缴销日期 %(date)s 早于收据 %(receipt)s 的收款日期 %(collected)s")
+            % {
+                "date": f"{on:%Y-%m-%d}",
+                "receipt": later[0].receipt_no,
+                "collected": f"{later[0].collected_on:%Y-%m-%d}",
+            }
         )
     total = sum((row.amount for row in rows), ZERO)
     if total != amount:
-        direction = "多" if amount > total else "少"
+        if amount > total:
+            message = _("缴销金额：%(amount)s 元与所选收据合计 %(total)s 元不符，多 %(diff)s 元")
+        else:
+            message = _("缴销金额：%(amount)s 元与所选收据合计 %(total)s 元不符，少 %(diff)s 元")
         raise AgentCashRejected(
-            f"缴销金额：{amount} 元与所选收据合计 {total} 元不符，"
-            f"{direction} {abs(amount - total)} 元"
+            message % {"amount": amount, "total": total, "diff": abs(amount - total)}
         )
 
 
@@ -320,7 +350,9 @@ def _same_remittance(
 ) -> Remittance:
     covered = sorted(existing.receipts.values_list("pk", flat=True))
     if (existing.agent_id, existing.amount, covered) != (agent.pk, amount, ids):
-        raise AgentCashRejected(f"银行凭证号 {existing.bank_voucher} 已登记为另一笔缴销")
+        raise AgentCashRejected(
+            _("银行凭证号 %(number)s 已登记为另一笔缴销") % {"number": existing.bank_voucher}
+        )
     return existing
 
 
@@ -391,7 +423,7 @@ class CashPosition:
 
     @property
     def breach_labels(self) -> list[str]:
-        return [CashLimitBreach.Kind(kind).label for kind in self.breaches]
+        return [str(CashLimitBreach.Kind(kind).label) for kind in self.breaches]
 
     @property
     def in_breach(self) -> bool:
@@ -487,7 +519,7 @@ def cash_limits_check(*, day: datetime.date) -> list[CashLimitBreach]:
                     for pk, agent_id, kind in stored
                     if (agent_id, kind) in new
                 ),
-                note="双限检查",
+                note=_("双限检查"),
             )
     return found
 

@@ -25,6 +25,7 @@ from itertools import groupby
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.models import Notice, Payment
 from enrollment.models import Resident
@@ -92,22 +93,32 @@ def notice_period_parse(*, kind: str, period: str, today: datetime.date | None =
     """(year, month or None) of a valid period; raises NoticeRejected naming the reason."""
     today = today or timezone.localdate()
     if kind not in Notice.Kind.values:
-        raise NoticeRejected(f"公示类型 {kind} 无效：应为 monthly、paid 或 unpaid")
+        raise NoticeRejected(
+            _("公示类型 %(kind)s 无效：应为 monthly、paid 或 unpaid") % {"kind": kind}
+        )
     period = (period or "").strip()
     if kind == Notice.Kind.MONTHLY:
         found = _MONTH.fullmatch(period)
         if not found or not 1 <= int(found[2]) <= 12:
-            raise NoticeRejected(f"公示月份 {period} 格式错误：应为 YYYY-MM，如 2023-05")
+            raise NoticeRejected(
+                _("公示月份 %(period)s 格式错误：应为 YYYY-MM，如 2023-05") % {"period": period}
+            )
         year, month = int(found[1]), int(found[2])
         if (year, month) > (today.year, today.month):
-            raise NoticeRejected(f"公示月份 {period} 是将来的月份，尚无缴费可公示")
+            raise NoticeRejected(
+                _("公示月份 %(period)s 是将来的月份，尚无缴费可公示") % {"period": period}
+            )
         return year, month
     found = _YEAR.fullmatch(period)
     if not found:
-        raise NoticeRejected(f"公示年度 {period} 格式错误：应为 YYYY，如 2023")
+        raise NoticeRejected(
+            _("公示年度 %(period)s 格式错误：应为 YYYY，如 2023") % {"period": period}
+        )
     year = int(found[1])
     if year > today.year:
-        raise NoticeRejected(f"公示年度 {period} 是将来的年度，尚无名单可公示")
+        raise NoticeRejected(
+            _("公示年度 %(period)s 是将来的年度，尚无名单可公示") % {"period": period}
+        )
     return year, None
 
 
@@ -153,12 +164,16 @@ def notice_check(
 ) -> tuple[int, int | None]:
     """Refuse a generation before anything is read or written; returns (year, month)."""
     if region.level not in GENERATING_LEVELS:
-        raise NoticeRejected(f"{region.name} 不是县、乡镇、村或村民小组：公示按村民小组编制")
+        raise NoticeRejected(
+            _("%(name)s 不是县、乡镇、村或村民小组：公示按村民小组编制") % {"name": region.name}
+        )
     year, month = notice_period_parse(kind=kind, period=period)
     if not notice_may_generate(user=actor, region=region):
         if actor is not None and notice_role_may_generate(actor):
-            raise NoticeForbidden(f"{region.name} 不在您的辖区内，不能生成其公示")
-        raise NoticeForbidden("您的岗位无权生成公示（只能查看）")
+            raise NoticeForbidden(
+                _("%(name)s 不在您的辖区内，不能生成其公示") % {"name": region.name}
+            )
+        raise NoticeForbidden(_("您的岗位无权生成公示（只能查看）"))
     return year, month
 
 
@@ -210,8 +225,8 @@ class NoticeState:
     @property
     def label(self) -> str:
         if self.generated:
-            return "已公示"
-        return "已逾期" if self.overdue else "待公示"
+            return _("已公示")
+        return _("已逾期") if self.overdue else _("待公示")
 
 
 @dataclass
@@ -365,7 +380,7 @@ def _row(village: str, group: str, raw: tuple) -> NoticeRow:
 def notice_rows(*, group: Region, kind: str, period: str) -> list[NoticeRow]:
     """The lines of one group's notice, from one query whatever the number of residents."""
     if group.level != Region.Level.GROUP:
-        raise NoticeRejected(f"{group.name} 不是村民小组：公示按村民小组编制")
+        raise NoticeRejected(_("%(name)s 不是村民小组：公示按村民小组编制") % {"name": group.name})
     year, month = notice_period_parse(kind=kind, period=period)
     village = group.parent.name if group.parent_id else ""
     return [
@@ -515,7 +530,7 @@ def notices_generate(
                 )
                 for pk, group, generated, rows in stored
             ),
-            note="生成公示",
+            note=_("生成公示"),
         )
     return NoticeGeneration(
         region=region.code,
@@ -533,7 +548,7 @@ def notice_generate(
 ) -> list[NoticeRow]:
     """One group's notice: its rows, with the notice marked generated (see notices_generate)."""
     if group.level != Region.Level.GROUP:
-        raise NoticeRejected(f"{group.name} 不是村民小组：公示按村民小组编制")
+        raise NoticeRejected(_("%(name)s 不是村民小组：公示按村民小组编制") % {"name": group.name})
     notice_check(region=group, kind=kind, period=period, actor=actor)
     rows = notice_rows(group=group, kind=kind, period=period)
     notices_generate(

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from collection.models import CashReceipt, ContributionSchedule, Payment
 from collection.services.schedules import (
@@ -57,7 +59,7 @@ def payment_record(
     """
     voucher_no = (voucher_no or "").strip()
     if not voucher_no:
-        raise PaymentRejected("凭证号不能为空")
+        raise PaymentRejected(_("凭证号不能为空"))
     try:
         value = parse_amount(amount)
     except InvalidAmount as exc:
@@ -104,7 +106,7 @@ def payment_record(
                     "voucher_no": voucher_no,
                     **({"duplicate_of": duplicate_of.voucher_no} if duplicate_of else {}),
                 },
-                note="重复缴费，待退费" if duplicate_of else "",
+                note=_("重复缴费，待退费") if duplicate_of else "",
             )
             _payments_settle([payment], recorded_by=recorded_by)
     except IntegrityError:
@@ -120,7 +122,10 @@ def _same_voucher(existing: Payment, resident: Resident, year: int, amount: Deci
         year,
         amount,
     ):
-        raise PaymentRejected(f"凭证号 {existing.voucher_no} 已登记为另一笔缴费，内容不一致")
+        raise PaymentRejected(
+            _("凭证号 %(voucher)s 已登记为另一笔缴费，内容不一致")
+            % {"voucher": existing.voucher_no}
+        )
     return existing
 
 
@@ -140,8 +145,8 @@ def _counted_payment_of_the_year(resident: Resident, year: int, kind: str) -> Pa
     )
     if first is not None and kind == Payment.Kind.PROXY:
         raise PaymentRejected(
-            f"{resident.name} {year} 年度已有政府代缴记录"
-            f"（凭证号 {first.voucher_no}），不能重复代缴"
+            _("%(name)s %(year)s 年度已有政府代缴记录（凭证号 %(voucher)s），不能重复代缴")
+            % {"name": resident.name, "year": year, "voucher": first.voucher_no}
         )
     return first
 
@@ -156,14 +161,19 @@ def _check_rules(
     if kind == Payment.Kind.PROXY:
         schedule = schedule_for(province_code=resident.village_id[:2], year=year)
         if schedule is None:
-            raise PaymentRejected(f"{year} 年度尚未配置该省的缴费方案")
+            raise PaymentRejected(_("%(year)s 年度尚未配置该省的缴费方案") % {"year": year})
         if amount != schedule.proxy_amount:
-            raise PaymentRejected(f"政府代缴金额应为 {schedule.proxy_amount} 元")
+            raise PaymentRejected(
+                _("政府代缴金额应为 %(amount)s 元") % {"amount": schedule.proxy_amount}
+            )
         if not resident_qualifies_for_proxy(resident=resident, schedule=schedule):
-            raise PaymentRejected(f"{resident.name} 不属于 {year} 年度政府代缴对象")
+            raise PaymentRejected(
+                _("%(name)s 不属于 %(year)s 年度政府代缴对象")
+                % {"name": resident.name, "year": year}
+            )
         return Decimal("0.00")
     try:
-        _, tier = tier_for(resident=resident, year=year, amount=amount)
+        _schedule, tier = tier_for(resident=resident, year=year, amount=amount)
     except TierRefused as exc:
         raise PaymentRejected(str(exc)) from None
     if kind == Payment.Kind.BACK:
@@ -174,17 +184,22 @@ def _check_rules(
 def _check_back_payment(*, resident: Resident, year: int, on: datetime.date) -> None:
     """补缴: for a past year, after enrolment, before the resident turns 60."""
     if year >= on.year:
-        raise PaymentRejected(f"补缴只能补以前年度，{year} 年度不是以前年度")
+        raise PaymentRejected(_("补缴只能补以前年度，%(year)s 年度不是以前年度") % {"year": year})
     if resident.status not in (Resident.Status.ENROLLED,):
         raise PaymentRejected(
-            f"{resident.name} 当前状态为“{resident.get_status_display()}”，参保后才能补缴"
+            _("%(name)s 当前状态为“%(status)s”，参保后才能补缴")
+            % {"name": resident.name, "status": resident.get_status_display()}
         )
     if year < resident.birth_date.year + ENROLMENT_AGE:
         raise PaymentRejected(
-            f"{year} 年 {resident.name} 未满 {ENROLMENT_AGE} 周岁，不能补缴该年度"
+            _("%(year)s 年 %(name)s 未满 %(age)s 周岁，不能补缴该年度")
+            % {"year": year, "name": resident.name, "age": ENROLMENT_AGE}
         )
     if age_on(resident.birth_date, on) >= BENEFIT_AGE:
-        raise PaymentRejected(f"{resident.name} 已年满 {BENEFIT_AGE} 周岁，不能再补缴")
+        raise PaymentRejected(
+            _("%(name)s 已年满 %(age)s 周岁，不能再补缴")
+            % {"name": resident.name, "age": BENEFIT_AGE}
+        )
 
 
 def payment_reverse(
@@ -192,11 +207,13 @@ def payment_reverse(
 ) -> Payment:
     """A linked entry that cancels `payment`; the original row is never touched."""
     if payment.is_reversal:
-        raise PaymentRejected("冲正记录不能再次冲正")
+        raise PaymentRejected(_("冲正记录不能再次冲正"))
     if not reason.strip():
-        raise PaymentRejected("冲正必须填写原因")
+        raise PaymentRejected(_("冲正必须填写原因"))
     if Payment.objects.filter(reverses=payment).exists():
-        raise PaymentRejected(f"凭证号 {payment.voucher_no} 的缴费已被冲正")
+        raise PaymentRejected(
+            _("凭证号 %(voucher)s 的缴费已被冲正") % {"voucher": payment.voucher_no}
+        )
     try:
         with transaction.atomic():
             reversal = Payment.objects.create(
@@ -222,7 +239,9 @@ def payment_reverse(
                 note=reason,
             )
     except IntegrityError:
-        raise PaymentRejected(f"凭证号 {payment.voucher_no} 的缴费已被冲正") from None
+        raise PaymentRejected(
+            _("凭证号 %(voucher)s 的缴费已被冲正") % {"voucher": payment.voucher_no}
+        ) from None
     return reversal
 
 
@@ -378,7 +397,7 @@ class _Batch:
         added to `new`."""
         voucher_no = intent.voucher_no.strip()
         if not voucher_no:
-            return _refused("凭证号不能为空")
+            return _refused(_("凭证号不能为空"))
         existing = self.existing.get(voucher_no)
         if existing is not None:
             if (existing.resident_id, existing.contribution_year, existing.amount) != (
@@ -386,19 +405,23 @@ class _Batch:
                 intent.contribution_year,
                 intent.amount,
             ):
-                return _refused(f"凭证号 {voucher_no} 已登记为另一笔缴费，内容不一致")
+                return _refused(
+                    _("凭证号 %(voucher)s 已登记为另一笔缴费，内容不一致") % {"voucher": voucher_no}
+                )
             return PaymentOutcome(payment_id=existing.pk, created=False)
         if voucher_no in self.vouchers:
             first = _same_content(new[self.vouchers[voucher_no]], intent)
             if not first:
-                return _refused(f"凭证号 {voucher_no} 在本批中重复，内容不一致")
+                return _refused(
+                    _("凭证号 %(voucher)s 在本批中重复，内容不一致") % {"voucher": voucher_no}
+                )
             self.same_voucher_in_batch[index] = self.vouchers[voucher_no]
             return None
         resident = self.residents.get(intent.resident_id)
         if resident is None:
-            return _refused("参保人不存在")
+            return _refused(_("参保人不存在"))
         if intent.kind not in (Payment.Kind.PERSONAL, Payment.Kind.BACK):
-            return _refused("政府代缴由代缴批次入账，不能在此登记")
+            return _refused(_("政府代缴由代缴批次入账，不能在此登记"))
         try:
             value = parse_amount(intent.amount)
             subsidy = self._subsidy(resident, intent, value)
@@ -565,7 +588,8 @@ def _after_payments(
                 },
             )
         ],
-        note=f"批量登记缴费 {len(created)} 笔",
+        note=ngettext("批量登记缴费 %(count)s 笔", "批量登记缴费 %(count)s 笔", len(created))
+        % {"count": len(created)},
     )
     _payments_settle(created, recorded_by=recorded_by)
 
@@ -577,7 +601,7 @@ def _payments_settle(
     residents_enrol(
         resident_ids={p.resident_id for p in payments if p.duplicate_of_id is None},
         actor=recorded_by,
-        reason="缴费参保",
+        reason=_("缴费参保"),
     )
     tax_records = [p for p in payments if p.source == Payment.Source.TAX_SYNC]
     payers = {p.resident_id for p in tax_records}
@@ -593,7 +617,8 @@ def _check_status(resident: Resident) -> None:
     already drawing the pension (their money is a case for refund, not income)."""
     if resident.status in REFUSED_STATUSES:
         raise PaymentRejected(
-            f"{resident.name} 当前状态为“{resident.get_status_display()}”，不能缴费"
+            _("%(name)s 当前状态为“%(status)s”，不能缴费")
+            % {"name": resident.name, "status": resident.get_status_display()}
         )
 
 

@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, When
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from collection.models import Milestone, Payment, Target, VillageProgress
 from collection.services.proxy import proxy_qualifying
@@ -63,7 +65,10 @@ class ProgressRefused(Exception):
 def _check_year(year: int) -> None:
     last = timezone.localdate().year + 1
     if not FIRST_YEAR <= year <= last:
-        raise TargetRefused(f"缴费年度应在 {FIRST_YEAR} 至 {last} 年之间：{year}")
+        raise TargetRefused(
+            _("缴费年度应在 %(first)s 至 %(last)s 年之间：%(year)s")
+            % {"first": FIRST_YEAR, "last": last, "year": year}
+        )
 
 
 def target_refusal(*, actor: User | None, region: Region) -> str:
@@ -74,21 +79,21 @@ def target_refusal(*, actor: User | None, region: Region) -> str:
     A command or task (no actor) may set any target.
     """
     if region.level not in TARGET_LEVELS:
-        return f"任务数按乡镇或村(社区)下达：{region.name}不是乡镇或村"
+        return _("任务数按乡镇或村(社区)下达：%(name)s不是乡镇或村") % {"name": region.name}
     if actor is None or actor.is_superuser:
         return ""
     if actor.role not in (User.Role.COUNTY, User.Role.TOWNSHIP):
-        return "只有县人社局和乡镇社保所经办人员可以设定参保任务数"
+        return _("只有县人社局和乡镇社保所经办人员可以设定参保任务数")
     if not actor.can_see_region(region.code):
-        return f"{region.name}不在您的辖区内"
+        return _("%(name)s不在您的辖区内") % {"name": region.name}
     if actor.role == User.Role.TOWNSHIP and region.level == Region.Level.TOWNSHIP:
-        return f"{region.name}的任务数由县人社局下达，乡镇只能将任务数分解到村"
+        return _("%(name)s的任务数由县人社局下达，乡镇只能将任务数分解到村") % {"name": region.name}
     return ""
 
 
 def _check_count(count: object) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise TargetRefused(f"任务数应为不小于 0 的整数：{count}")
+        raise TargetRefused(_("任务数应为不小于 0 的整数：%(count)s") % {"count": count})
     return count
 
 
@@ -147,7 +152,9 @@ def targets_set(
         try:
             _check_count(count)
         except TargetRefused as exc:
-            raise TargetRefused(f"{region.name}：{exc}") from None
+            raise TargetRefused(
+                _("%(name)s：%(error)s") % {"name": region.name, "error": exc}
+            ) from None
     return _targets_write(
         year=year, counts={region.code: count for region, count in counts.items()},
         actor=actor, note=note,
@@ -235,7 +242,7 @@ def target_lines(*, region: Region, year: int, with_enrolled: bool = False) -> l
     """
     child_level = CHILD_LEVEL.get(region.level)
     if child_level is None:
-        raise ValueError(f"任务数按县或乡镇查看：{region.name}不是县或乡镇")
+        raise ValueError(_("任务数按县或乡镇查看：%(name)s不是县或乡镇") % {"name": region.name})
     length = Region.CODE_LENGTH[child_level]
     children = Region.objects.in_region(region).filter(level=child_level).order_by("code")
     lines = {child.code: TargetLine(region=child) for child in children}
@@ -273,6 +280,9 @@ TARGET_COLUMNS = (TOWNSHIP_COLUMN, VILLAGE_COLUMN, COUNT_COLUMN)
 TOTAL_WORDS = frozenset({"合计", "总计", "全县合计", "小计"})
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "农场", "乡", "镇")
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
+# What a 任务数 cell may hold around its number: thousands separators and the unit 人.
+COUNT_SEPARATORS = (",", "，")
+COUNT_UNIT = "人"
 
 
 class TargetImportResult(UpsertResult):
@@ -315,13 +325,17 @@ class _CountyUnits:
 
     def township(self, name: str) -> Region:
         if not name:
-            raise CellError("乡镇不能为空")
+            raise CellError(_("乡镇不能为空"))
         codes = self.townships.get(name) or self.townships.get(_township_key(name), [])
         if len(codes) > 1:
-            listed = "、".join(self.regions[c].name for c in codes)
-            raise CellError(f"“{name}”可能是{listed}，请填写乡镇全称")
+            listed = pgettext("list separator", "、").join(self.regions[c].name for c in codes)
+            raise CellError(
+                _("“%(name)s”可能是%(listed)s，请填写乡镇全称") % {"name": name, "listed": listed}
+            )
         if not codes:
-            raise CellError(f"{self.county.name}没有名为“{name}”的乡镇")
+            raise CellError(
+                _("%(county)s没有名为“%(name)s”的乡镇") % {"county": self.county.name, "name": name}
+            )
         return self.regions[codes[0]]
 
     def village(self, township: Region, name: str) -> Region:
@@ -329,52 +343,66 @@ class _CountyUnits:
             (township.code, place_key(name)), []
         )
         if len(codes) > 1:
-            listed = "、".join(self.regions[c].name for c in codes)
-            raise CellError(f"“{name}”可能是{township.name}的{listed}，请填写村(社区)全称")
+            listed = pgettext("list separator", "、").join(self.regions[c].name for c in codes)
+            raise CellError(
+                _("“%(name)s”可能是%(township)s的%(listed)s，请填写村(社区)全称")
+                % {"name": name, "township": township.name, "listed": listed}
+            )
         if not codes:
-            raise CellError(f"{township.name}没有名为“{name}”的村(社区)")
+            raise CellError(
+                _("%(township)s没有名为“%(name)s”的村(社区)")
+                % {"township": township.name, "name": name}
+            )
         return self.regions[codes[0]]
 
 
 def _count_cell(value: object) -> int:
     """A 任务数 cell: a whole number of residents, never negative."""
     if isinstance(value, bool):
-        raise CellError(f"任务数应为整数：{value}")
+        raise CellError(_("任务数应为整数：%(value)s") % {"value": value})
     if isinstance(value, int):
         number = value
     elif isinstance(value, float):
         if not value.is_integer():
-            raise CellError(f"任务数应为整数：{value:g}")
+            raise CellError(_("任务数应为整数：%(value)s") % {"value": f"{value:g}"})
         number = int(value)
     elif isinstance(value, Decimal):
         if not value.is_finite() or value != value.to_integral_value():
-            raise CellError(f"任务数应为整数：{value}")
+            raise CellError(_("任务数应为整数：%(value)s") % {"value": value})
         number = int(value)
     else:
         raw = text(value)
         if not raw:
-            raise CellError("任务数不能为空")
-        cleaned = raw.replace(",", "").replace("，", "").removesuffix("人").strip()
+            raise CellError(_("任务数不能为空"))
+        cleaned = raw
+        for separator in COUNT_SEPARATORS:
+            cleaned = cleaned.replace(separator, "")
+        cleaned = cleaned.removesuffix(COUNT_UNIT).strip()
         if not _INTEGER.fullmatch(cleaned):
-            raise CellError(f"任务数应为整数：{raw}")
+            raise CellError(_("任务数应为整数：%(value)s") % {"value": raw})
         try:
             number = int(Decimal(cleaned))
         except InvalidOperation:
-            raise CellError(f"任务数应为整数：{raw}") from None
+            raise CellError(_("任务数应为整数：%(value)s") % {"value": raw}) from None
     if number < 0:
-        raise CellError(f"任务数不能为负数：{number}")
+        raise CellError(_("任务数不能为负数：%(count)s") % {"count": number})
     return number
 
 
 def _check_importer(actor: User | None, county: Region) -> None:
     if county.level != Region.Level.COUNTY:
-        raise TargetRefused(f"任务数表按县导入：{county.name}（{county.code}）不是县级区划")
+        raise TargetRefused(
+            _("任务数表按县导入：%(name)s（%(code)s）不是县级区划")
+            % {"name": county.name, "code": county.code}
+        )
     if actor is None or actor.is_superuser:
         return
     if actor.role not in (User.Role.COUNTY, User.Role.TOWNSHIP) or not (
         actor.region_id or ""
     ).startswith(county.code):
-        raise TargetRefused(f"只有{county.name}的县、乡镇经办人员可以导入参保任务数")
+        raise TargetRefused(
+            _("只有%(county)s的县、乡镇经办人员可以导入参保任务数") % {"county": county.name}
+        )
 
 
 def targets_import(
@@ -418,8 +446,8 @@ def targets_import(
                 raise CellError(refusal)
             if region.code in first_row:
                 raise CellError(
-                    f"{_unit_name(region, units)}在第{first_row[region.code]}行已填写任务数，"
-                    "同一乡镇或村只能填写一行"
+                    _("%(unit)s在第%(row)s行已填写任务数，同一乡镇或村只能填写一行")
+                    % {"unit": _unit_name(region, units), "row": first_row[region.code]}
                 )
             first_row[region.code] = number
             column, value = COUNT_COLUMN.label, text(raw_count)
@@ -429,15 +457,20 @@ def targets_import(
             continue
         counts[region.code] = count
     if not result.rows:
-        result.refused_reason = "文件中没有数据行，未写入任何数据"
+        result.refused_reason = _("文件中没有数据行，未写入任何数据")
     elif result.rejected:
-        result.refused_reason = (
-            f"共有 {len(result.rejected)} 行错误，任务数表须全部正确才导入，未写入任何数据"
-        )
+        result.refused_reason = ngettext(
+            "共有 %(count)s 行错误，任务数表须全部正确才导入，未写入任何数据",
+            "共有 %(count)s 行错误，任务数表须全部正确才导入，未写入任何数据",
+            len(result.rejected),
+        ) % {"count": len(result.rejected)}
     if result.refused_reason:
         return result
     written = _targets_write(
-        year=year, counts=counts, actor=actor, note=f"导入任务数表 {table.filename}".strip()
+        year=year,
+        counts=counts,
+        actor=actor,
+        note=(_("导入任务数表 %(file)s") % {"file": table.filename}).strip(),
     )
     result.created, result.updated, result.unchanged = (
         written.created, written.updated, written.unchanged,
@@ -466,11 +499,14 @@ def _end_of(day: datetime.date) -> datetime.datetime:
 def progress_recount_refusal(*, actor: User | None, county: Region) -> str:
     """Why `actor` may not rebuild the county's progress, or "" (None: the nightly task)."""
     if county.level != Region.Level.COUNTY:
-        return f"征缴进度按县统计：{county.name}（{county.code}）不是县级区划"
+        return _("征缴进度按县统计：%(name)s（%(code)s）不是县级区划") % {
+            "name": county.name,
+            "code": county.code,
+        }
     if actor is None or actor.is_superuser:
         return ""
     if actor.role != User.Role.COUNTY or not actor.can_see_region(county.code):
-        return f"只有{county.name}的县级经办人员可以重新统计征缴进度"
+        return _("只有%(county)s的县级经办人员可以重新统计征缴进度") % {"county": county.name}
     return ""
 
 
@@ -647,7 +683,11 @@ class ProgressUnit:
         goal = self.goal
         if goal is None:
             return ""
-        return f"{goal.due_on.month}月{goal.due_on.day}日前{goal.rate.normalize():f}%"
+        return _("%(month)s月%(day)s日前%(rate)s%%") % {
+            "month": goal.due_on.month,
+            "day": goal.due_on.day,
+            "rate": f"{goal.rate.normalize():f}",
+        }
 
     @property
     def flagged(self) -> bool:
@@ -733,7 +773,7 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
     """
     child_level = CHILD_LEVEL.get(region.level)
     if child_level is None:
-        raise ValueError(f"征缴进度按县或乡镇查看：{region.name}不是县或乡镇")
+        raise ValueError(_("征缴进度按县或乡镇查看：%(name)s不是县或乡镇") % {"name": region.name})
     length = Region.CODE_LENGTH[child_level]
     snapshot = progress_snapshot_day(region=region, year=year, day=day)
     milestones = progress_milestones(region=region, year=year)
@@ -831,7 +871,9 @@ def progress_series(
     target where one is set (for a county, township by township), else the snapshot's count.
     """
     if region.level not in (Region.Level.COUNTY, *TARGET_LEVELS):
-        raise ValueError(f"征缴进度按县、乡镇或村查看：{region.name}不是县、乡镇或村")
+        raise ValueError(
+            _("征缴进度按县、乡镇或村查看：%(name)s不是县、乡镇或村") % {"name": region.name}
+        )
     length = 12 if region.level == Region.Level.VILLAGE else 9
     rows = VillageProgress.objects.in_region(region).filter(year=year)
     if until is not None:

@@ -28,6 +28,8 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collection.models import ContributionSchedule, Payment, ProxyBatch, ProxyBatchItem
 from collection.services.schedules import schedule_for
@@ -64,16 +66,16 @@ class ProxyBatchResult:
     dry_run: bool = False
 
     STATUS_LABELS = {
-        "created": "已生成新批次",
-        "extended": "已追加到待审批批次",
-        "reopened": "已追加到已审批批次，批次退回待审批",
-        "unchanged": "没有需要新增的代缴对象",
-        "dry_run": "试算，未写入",
+        "created": gettext_lazy("已生成新批次"),
+        "extended": gettext_lazy("已追加到待审批批次"),
+        "reopened": gettext_lazy("已追加到已审批批次，批次退回待审批"),
+        "unchanged": gettext_lazy("没有需要新增的代缴对象"),
+        "dry_run": gettext_lazy("试算，未写入"),
     }
 
     @property
     def status_label(self) -> str:
-        return self.STATUS_LABELS.get(self.status, self.status)
+        return str(self.STATUS_LABELS.get(self.status, self.status))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -151,17 +153,24 @@ def _in_batch(batch: ProxyBatch | None) -> Exists | Value:
 
 def _check_generator(actor: User | None, county: Region) -> None:
     if county.level != Region.Level.COUNTY:
-        raise ProxyBatchRefused(f"代缴批次按县生成：{county.name}（{county.code}）不是县级区划")
+        raise ProxyBatchRefused(
+            _("代缴批次按县生成：%(name)s（%(code)s）不是县级区划")
+            % {"name": county.name, "code": county.code}
+        )
     if actor is None:
         return
     if actor.role != User.Role.COUNTY or not actor.can_see_region(county.code):
-        raise ProxyBatchRefused(f"只有{county.name}的县级经办人员可以生成代缴批次")
+        raise ProxyBatchRefused(
+            _("只有%(county)s的县级经办人员可以生成代缴批次") % {"county": county.name}
+        )
 
 
 def _schedule(county: Region, year: int) -> ContributionSchedule:
     schedule = schedule_for(province_code=county.code[:2], year=year)
     if schedule is None:
-        raise ProxyBatchRefused(f"{year} 年度尚未配置该省的缴费方案，无法生成代缴批次")
+        raise ProxyBatchRefused(
+            _("%(year)s 年度尚未配置该省的缴费方案，无法生成代缴批次") % {"year": year}
+        )
     return schedule
 
 
@@ -261,7 +270,7 @@ def _reopen(batch: ProxyBatch) -> None:
         status=ProxyBatch.Status.PENDING, approved_by=None, approved_at=None
     )
     if updated != 1:
-        raise ProxyBatchRefused("批次状态已被他人修改，请刷新后重试")
+        raise ProxyBatchRefused(_("批次状态已被他人修改，请刷新后重试"))
     batch.status, batch.approved_by, batch.approved_at = ProxyBatch.Status.PENDING, None, None
 
 
@@ -292,19 +301,23 @@ def proxy_batch_may_act(*, actor: User | None, batch: ProxyBatch) -> bool:
     )
 
 
-def _check_county_user(actor: User, batch: ProxyBatch, doing: str) -> None:
+def _check_county_user(actor: User, batch: ProxyBatch, action: str) -> None:
+    """`action` is "approve" or "post"."""
     if not proxy_batch_may_act(actor=actor, batch=batch):
-        raise ProxyBatchRefused(f"只有本县县级经办人员可以{doing}代缴批次")
+        if action == "approve":
+            raise ProxyBatchRefused(_("只有本县县级经办人员可以审批代缴批次"))
+        raise ProxyBatchRefused(_("只有本县县级经办人员可以入账代缴批次"))
 
 
 def proxy_batch_approve(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
     """Second pair of eyes: a county user other than the one who generated the batch."""
-    _check_county_user(actor, batch, "审批")
+    _check_county_user(actor, batch, "approve")
     if batch.generated_by_id is not None and batch.generated_by_id == actor.pk:
-        raise ProxyBatchRefused("审批人不能是批次生成人：请由本县另一位经办人员审批")
+        raise ProxyBatchRefused(_("审批人不能是批次生成人：请由本县另一位经办人员审批"))
     if batch.status != ProxyBatch.Status.PENDING:
         raise ProxyBatchRefused(
-            f"批次状态为“{batch.get_status_display()}”，只有待审批的批次可以审批"
+            _("批次状态为“%(status)s”，只有待审批的批次可以审批")
+            % {"status": batch.get_status_display()}
         )
     now = timezone.now()
     with transaction.atomic():
@@ -312,7 +325,7 @@ def proxy_batch_approve(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
             status=ProxyBatch.Status.APPROVED, approved_by=actor, approved_at=now
         )
         if updated != 1:
-            raise ProxyBatchRefused("批次状态已被他人修改，请刷新后重试")
+            raise ProxyBatchRefused(_("批次状态已被他人修改，请刷新后重试"))
         audit_record(
             actor=actor,
             action="proxy_batch.approve",
@@ -346,14 +359,16 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
     An item whose resident has meanwhile received a proxy payment for the year (at the counter,
     or reversed and paid again) is skipped: a resident gets exactly one (DESIGN §6 rule 3).
     """
-    _check_county_user(actor, batch, "入账")
+    _check_county_user(actor, batch, "post")
     ready = (ProxyBatch.Status.APPROVED, ProxyBatch.Status.POSTING)  # POSTING: queued by the page
     with transaction.atomic():
         staging.tune_for_bulk_work()
         locked = ProxyBatch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None or locked.status not in ready:
-            status = locked.get_status_display() if locked else "不存在"
-            raise ProxyBatchRefused(f"批次状态为“{status}”，只有已审批的批次可以入账")
+            status = locked.get_status_display() if locked else _("不存在")
+            raise ProxyBatchRefused(
+                _("批次状态为“%(status)s”，只有已审批的批次可以入账") % {"status": status}
+            )
         now = timezone.now()
         result = ProxyPostResult(batch=locked)
         result.payments = _post_payments(batch=locked, actor=actor, now=now)
@@ -363,7 +378,7 @@ def proxy_batch_post(*, batch: ProxyBatch, actor: User) -> ProxyPostResult:
             status=ProxyBatch.Status.POSTED, posted_at=now, posted_by=actor
         )
         if updated != 1:
-            raise ProxyBatchRefused("批次状态已被他人修改，请刷新后重试")
+            raise ProxyBatchRefused(_("批次状态已被他人修改，请刷新后重试"))
         audit_record(
             actor=actor,
             action="proxy_batch.post",
@@ -387,7 +402,7 @@ def proxy_batch_post_queue(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
     when the batch is not approved or the actor may not post it."""
     from collection.tasks import post_proxy_batch
 
-    _check_county_user(actor, batch, "入账")
+    _check_county_user(actor, batch, "post")
     with transaction.atomic():
         marked = ProxyBatch.objects.filter(pk=batch.pk, status=ProxyBatch.Status.APPROVED).update(
             status=ProxyBatch.Status.POSTING, posted_by=actor
@@ -395,7 +410,8 @@ def proxy_batch_post_queue(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
         if not marked:
             batch.refresh_from_db()
             raise ProxyBatchRefused(
-                f"批次状态为“{batch.get_status_display()}”，只有已审批的批次可以入账"
+                _("批次状态为“%(status)s”，只有已审批的批次可以入账")
+                % {"status": batch.get_status_display()}
             )
         transaction.on_commit(lambda: post_proxy_batch.delay(batch.pk))
     batch.refresh_from_db()
@@ -446,7 +462,7 @@ def _post_payments(*, batch: ProxyBatch, actor: User, now: datetime.datetime) ->
     )
     params = [
         batch.year, ZERO, Payment.Kind.PROXY, Payment.Channel.GOVERNMENT,
-        Payment.Source.PROXY_BATCH, now, actor.pk, now, f"代缴批次 #{batch.pk}",
+        Payment.Source.PROXY_BATCH, now, actor.pk, now, _("代缴批次 #%(id)s") % {"id": batch.pk},
         batch.pk, *paid_params,
     ]  # fmt: skip
     if connection.vendor == "postgresql":
@@ -479,7 +495,10 @@ def _enrol(*, batch: ProxyBatch, actor: User, now: datetime.datetime) -> int:
         " WHERE i.batch_id = %s AND i.payment_id IS NOT NULL)"
     )
     params = [Resident.Status.ELIGIBLE, batch.pk]
-    reason = f"{batch.year} 年度政府代缴入账（代缴批次 #{batch.pk}）"
+    reason = _("%(year)s 年度政府代缴入账（代缴批次 #%(id)s）") % {
+        "year": batch.year,
+        "id": batch.pk,
+    }
     change = {"status": [Resident.Status.ELIGIBLE, Resident.Status.ENROLLED]}
     audit_record_select(
         actor=actor,

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from collection.models import ContributionSchedule, Tier
 from enrollment.models import Resident, SpecialGroupMembership
 
@@ -33,27 +36,47 @@ def schedule_validate_tiers(*, tiers: Iterable[TierSpec]) -> list[str]:
     ordered = sorted(tiers, key=lambda tier: tier.amount)
     errors: list[str] = []
     if not ordered:
-        return ["缴费方案至少需要一个缴费档次"]
+        return [_("缴费方案至少需要一个缴费档次")]
     amounts = [tier.amount for tier in ordered]
     for amount in sorted({a for a in amounts if amounts.count(a) > 1}):
-        errors.append(f"缴费档次 {amount:.0f} 元重复")
+        errors.append(_("缴费档次 %(amount)s 元重复") % {"amount": f"{amount:.0f}"})
     lowest = ordered[0]
     if lowest.subsidy < LOWEST_TIER_MIN_SUBSIDY:
         errors.append(
-            f"最低档次 {lowest.amount:.0f} 元的政府补贴为 {lowest.subsidy} 元，"
-            f"不得低于 {LOWEST_TIER_MIN_SUBSIDY:.0f} 元"
+            _("最低档次 %(amount)s 元的政府补贴为 %(subsidy)s 元，不得低于 %(minimum)s 元")
+            % {
+                "amount": f"{lowest.amount:.0f}",
+                "subsidy": lowest.subsidy,
+                "minimum": f"{LOWEST_TIER_MIN_SUBSIDY:.0f}",
+            }
         )
     for tier in ordered:
         if tier.amount >= HIGH_TIER_THRESHOLD and tier.subsidy < HIGH_TIER_MIN_SUBSIDY:
             errors.append(
-                f"{tier.amount:.0f} 元档次的政府补贴为 {tier.subsidy} 元，"
-                f"500 元及以上档次不得低于 {HIGH_TIER_MIN_SUBSIDY:.0f} 元"
+                _(
+                    "%(amount)s 元档次的政府补贴为 %(subsidy)s 元，"
+                    "%(threshold)s 元及以上档次不得低于 %(minimum)s 元"
+                )
+                % {
+                    "amount": f"{tier.amount:.0f}",
+                    "subsidy": tier.subsidy,
+                    "threshold": f"{HIGH_TIER_THRESHOLD:.0f}",
+                    "minimum": f"{HIGH_TIER_MIN_SUBSIDY:.0f}",
+                }
             )
     for lower, higher in pairwise(ordered):
         if higher.subsidy < lower.subsidy:
             errors.append(
-                f"{higher.amount:.0f} 元档次的补贴（{higher.subsidy} 元）低于 "
-                f"{lower.amount:.0f} 元档次（{lower.subsidy} 元），补贴不得随档次提高而降低"
+                _(
+                    "%(higher)s 元档次的补贴（%(higher_subsidy)s 元）低于 "
+                    "%(lower)s 元档次（%(lower_subsidy)s 元），补贴不得随档次提高而降低"
+                )
+                % {
+                    "higher": f"{higher.amount:.0f}",
+                    "higher_subsidy": higher.subsidy,
+                    "lower": f"{lower.amount:.0f}",
+                    "lower_subsidy": lower.subsidy,
+                }
             )
     return errors
 
@@ -121,13 +144,18 @@ def tier_check(
     """The rule of `tier_for` on a schedule already loaded with its tiers, for callers that
     check many payments at once; `qualifies` is asked only for a government-only tier."""
     if schedule is None:
-        raise TierRefused(f"{year} 年度尚未配置该省的缴费方案")
+        raise TierRefused(_("%(year)s 年度尚未配置该省的缴费方案") % {"year": year})
     tier = next((t for t in schedule.tiers.all() if t.amount == amount), None)
     if tier is None:
-        listed = "、".join(f"{t.amount:.0f}" for t in schedule.tiers.all())
-        raise TierRefused(f"{amount} 元不是 {year} 年度的缴费档次（可选：{listed}）")
+        listed = pgettext("list separator", "、").join(
+            f"{t.amount:.0f}" for t in schedule.tiers.all()
+        )
+        raise TierRefused(
+            _("%(amount)s 元不是 %(year)s 年度的缴费档次（可选：%(listed)s）")
+            % {"amount": amount, "year": year, "listed": listed}
+        )
     if tier.government_only and not qualifies():
-        raise TierRefused(f"{amount:.0f} 元档次仅限政府代缴对象选择")
+        raise TierRefused(_("%(amount)s 元档次仅限政府代缴对象选择") % {"amount": f"{amount:.0f}"})
     return tier
 
 

@@ -12,6 +12,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView, View
 
 from collection.exporters.agents import agent_register_workbook
@@ -50,23 +52,35 @@ class AgentsScopedMixin(LoginRequiredMixin):
 
 class CashReceiptForm(forms.Form):
     id_number = forms.CharField(
-        label="公民身份号码", max_length=20, error_messages={"required": "请输入公民身份号码"}
+        label=gettext_lazy("公民身份号码"),
+        max_length=20,
+        error_messages={"required": gettext_lazy("请输入公民身份号码")},
     )
     contribution_year = forms.IntegerField(
-        label="缴费年度",
+        label=gettext_lazy("缴费年度"),
         min_value=2009,
-        error_messages={"required": "请输入缴费年度", "invalid": "请输入年份，如 2023"},
+        error_messages={
+            "required": gettext_lazy("请输入缴费年度"),
+            "invalid": gettext_lazy("请输入年份，如 2023"),
+        },
     )
     amount = forms.CharField(
-        label="金额（元）", max_length=20, error_messages={"required": "请输入金额"}
+        label=gettext_lazy("金额（元）"),
+        max_length=20,
+        error_messages={"required": gettext_lazy("请输入金额")},
     )
     collected_on = forms.DateField(
-        label="收款日期",
+        label=gettext_lazy("收款日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "请输入收款日期", "invalid": "日期格式应为 2023-05-10"},
+        error_messages={
+            "required": gettext_lazy("请输入收款日期"),
+            "invalid": gettext_lazy("日期格式应为 2023-05-10"),
+        },
     )
     receipt_no = forms.CharField(
-        label="收据号", max_length=40, error_messages={"required": "请输入收据号"}
+        label=gettext_lazy("收据号"),
+        max_length=40,
+        error_messages={"required": gettext_lazy("请输入收据号")},
     )
 
     def __init__(self, *args, agent: User, **kwargs) -> None:
@@ -77,31 +91,38 @@ class CashReceiptForm(forms.Form):
         number = normalise(self.cleaned_data["id_number"])
         resident = Resident.objects.visible_to(self.agent).filter(id_number=number).first()
         if resident is None:
-            raise forms.ValidationError("在您负责的村中没有该公民身份号码的参保人")
+            raise forms.ValidationError(_("在您负责的村中没有该公民身份号码的参保人"))
         return resident
 
 
 class RemittanceForm(forms.Form):
     receipts = forms.ModelMultipleChoiceField(
-        label="缴销的收据",
+        label=gettext_lazy("缴销的收据"),
         queryset=CashReceipt.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": "请选择本次缴销的收据",
-            "invalid_choice": "所选收据不存在或已缴销",
-            "invalid_pk_value": "所选收据不存在或已缴销",
+            "required": gettext_lazy("请选择本次缴销的收据"),
+            "invalid_choice": gettext_lazy("所选收据不存在或已缴销"),
+            "invalid_pk_value": gettext_lazy("所选收据不存在或已缴销"),
         },
     )
     amount = forms.CharField(
-        label="缴销金额（元）", max_length=20, error_messages={"required": "请输入缴销金额"}
+        label=gettext_lazy("缴销金额（元）"),
+        max_length=20,
+        error_messages={"required": gettext_lazy("请输入缴销金额")},
     )
     remitted_on = forms.DateField(
-        label="缴销日期",
+        label=gettext_lazy("缴销日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "请输入缴销日期", "invalid": "日期格式应为 2023-05-10"},
+        error_messages={
+            "required": gettext_lazy("请输入缴销日期"),
+            "invalid": gettext_lazy("日期格式应为 2023-05-10"),
+        },
     )
     bank_voucher = forms.CharField(
-        label="银行凭证号", max_length=40, error_messages={"required": "请输入银行凭证号"}
+        label=gettext_lazy("银行凭证号"),
+        max_length=40,
+        error_messages={"required": gettext_lazy("请输入银行凭证号")},
     )
 
     def __init__(self, *args, agent: User, **kwargs) -> None:
@@ -110,7 +131,13 @@ class RemittanceForm(forms.Form):
             CashReceipt.objects.filter(agent=agent).unremitted().select_related("resident")
         )
         self.fields["receipts"].label_from_instance = lambda r: (
-            f"{r.receipt_no} {r.resident.name} {r.amount} 元 {r.collected_on:%m-%d}"
+            _("%(receipt_no)s %(name)s %(amount)s 元 %(collected_on)s")
+            % {
+                "receipt_no": r.receipt_no,
+                "name": r.resident.name,
+                "amount": r.amount,
+                "collected_on": f"{r.collected_on:%m-%d}",
+            }
         )
 
 
@@ -160,7 +187,7 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         if not self.can_record:
-            raise PermissionDenied("只有协办员本人可以登记代收和缴销")
+            raise PermissionDenied(_("只有协办员本人可以登记代收和缴销"))
         action = request.POST.get("action")
         if action == "receipt":
             form = CashReceiptForm(request.POST, agent=self.agent)
@@ -172,7 +199,7 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
             if form.is_valid():
                 return self._record_remittance(form)
             return self.render_to_response(self.get_context_data(remittance_form=form), status=400)
-        return HttpResponse("未知操作", status=400)
+        return HttpResponse(_("未知操作"), status=400)
 
     def _record_receipt(self, form: CashReceiptForm):
         data = form.cleaned_data
@@ -189,8 +216,13 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
         except AgentCashRejected as exc:
             form.add_error(None, str(exc))
             return self.render_to_response(self.get_context_data(receipt_form=form), status=400)
-        verb = "已登记" if created else "此前已登记"
-        messages.success(self.request, f"收据 {receipt.receipt_no}（{receipt.amount} 元）{verb}")
+        if created:
+            message = _("收据 %(receipt_no)s（%(amount)s 元）已登记")
+        else:
+            message = _("收据 %(receipt_no)s（%(amount)s 元）此前已登记")
+        messages.success(
+            self.request, message % {"receipt_no": receipt.receipt_no, "amount": receipt.amount}
+        )
         return HttpResponseRedirect(self.request.path)
 
     def _record_remittance(self, form: RemittanceForm):
@@ -207,9 +239,13 @@ class AgentDetailView(AgentsScopedMixin, TemplateView):
         except AgentCashRejected as exc:
             form.add_error(None, str(exc))
             return self.render_to_response(self.get_context_data(remittance_form=form), status=400)
-        verb = "已登记" if created else "此前已登记"
+        if created:
+            message = _("缴销 %(bank_voucher)s（%(amount)s 元）已登记")
+        else:
+            message = _("缴销 %(bank_voucher)s（%(amount)s 元）此前已登记")
         messages.success(
-            self.request, f"缴销 {remittance.bank_voucher}（{remittance.amount} 元）{verb}"
+            self.request,
+            message % {"bank_voucher": remittance.bank_voucher, "amount": remittance.amount},
         )
         return HttpResponseRedirect(self.request.path)
 
@@ -251,8 +287,13 @@ class AgentRegisterDownloadView(AgentsScopedMixin, View):
         regions = Region.objects.visible_to(request.user).filter(level__in=REGISTER_LEVELS)
         region = get_object_or_404(regions, code=region_code)
         agents = self.agents().filter(pk__in=agents_in_region_ids([region.code]))
-        title = f"{region.name}村级代收协办员代办情况登记表（{timezone.localdate():%Y-%m-%d}）"
+        title = _("%(region)s村级代收协办员代办情况登记表（%(day)s）") % {
+            "region": region.name,
+            "day": f"{timezone.localdate():%Y-%m-%d}",
+        }
         content = agent_register_workbook(agents=agents, title=title)
         response = HttpResponse(content, content_type=XLSX)
-        response["Content-Disposition"] = attachment(f"{region.name}代办情况登记表.xlsx")
+        response["Content-Disposition"] = attachment(
+            _("%(region)s代办情况登记表.xlsx") % {"region": region.name}
+        )
         return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
@@ -81,11 +82,14 @@ class UnpaidExportView(CallRegionMixin, View):
             for r in residents.iterator(chunk_size=2000)
         )
         content = write_workbook(
-            title=f"{region.name} {year} 年度未缴费人员名单（催缴用，内部资料，勿公示）",
+            title=_("%(region)s %(year)s 年度未缴费人员名单（催缴用，内部资料，勿公示）")
+            % {"region": region.name, "year": year},
             header=EXPORT_HEADER,
             rows=rows,
-            sheet="未缴费人员",
+            sheet=_("未缴费人员"),
         )
         response = HttpResponse(content, content_type=XLSX)
-        response["Content-Disposition"] = attachment(f"{region.name}-{year}-未缴费人员.xlsx")
+        response["Content-Disposition"] = attachment(
+            _("%(region)s-%(year)s-未缴费人员.xlsx") % {"region": region.name, "year": year}
+        )
         return response

@@ -6,6 +6,8 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, TemplateView
 
 from collection.models import Payment
@@ -26,19 +28,24 @@ COUNTER_CHANNELS = [
 class CounterPaymentForm(forms.Form):
     # Chosen above the form (the tiers are that year's), carried along unseen.
     year = forms.IntegerField(
-        label="缴费年度", min_value=2014, max_value=2100, widget=forms.HiddenInput
+        label=gettext_lazy("缴费年度"), min_value=2014, max_value=2100, widget=forms.HiddenInput
     )
-    amount = forms.ChoiceField(label="缴费档次（元）")
+    amount = forms.ChoiceField(label=gettext_lazy("缴费档次（元）"))
     kind = forms.ChoiceField(
-        label="缴费类型",
-        choices=[(Payment.Kind.PERSONAL, "个人缴费"), (Payment.Kind.BACK, "补缴以前年度")],
+        label=gettext_lazy("缴费类型"),
+        choices=[
+            (Payment.Kind.PERSONAL, gettext_lazy("个人缴费")),
+            (Payment.Kind.BACK, gettext_lazy("补缴以前年度")),
+        ],
     )
-    channel = forms.ChoiceField(label="缴费渠道", choices=COUNTER_CHANNELS)
-    voucher_no = forms.CharField(label="凭证号", max_length=40)
+    channel = forms.ChoiceField(label=gettext_lazy("缴费渠道"), choices=COUNTER_CHANNELS)
+    voucher_no = forms.CharField(label=gettext_lazy("凭证号"), max_length=40)
 
     def __init__(self, *args, tiers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amount"].choices = [(f"{t.amount:.2f}", f"{t.amount:.0f} 元") for t in tiers]
+        self.fields["amount"].choices = [
+            (f"{t.amount:.2f}", _("%(amount)s 元") % {"amount": f"{t.amount:.0f}"}) for t in tiers
+        ]
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"
@@ -55,7 +62,7 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         if not pk:
             return None
         if not str(pk).isdigit():
-            raise Http404("没有这个参保人")
+            raise Http404(_("没有这个参保人"))
         return get_object_or_404(self.get_queryset(), pk=pk)
 
     def _years(self, resident) -> list[int]:
@@ -101,7 +108,7 @@ class CounterView(ManageResidentsRequiredMixin, RegionScopedMixin, TemplateView)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            payment, _ = payment_record(
+            payment, _created = payment_record(
                 resident=resident,
                 contribution_year=form.cleaned_data["year"],
                 amount=form.cleaned_data["amount"],

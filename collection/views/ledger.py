@@ -7,6 +7,8 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -18,6 +20,8 @@ from pension.views import RegionScopedMixin
 
 LEDGER_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 FIRST_YEAR = 2009  # the rural pension pilot (新农保) began collecting in 2009
+# One full-width space per level below the top region indents the region choices.
+INDENT = "　"
 
 
 class LedgerRegionsMixin(RegionScopedMixin):
@@ -32,7 +36,7 @@ class LedgerRegionsMixin(RegionScopedMixin):
 class LedgerDownloadView(LedgerRegionsMixin, View):
     def get(self, request, region_code: str, year: int):
         if not FIRST_YEAR <= year <= timezone.localdate().year + 1:
-            raise Http404("没有该年度的台账")
+            raise Http404(_("没有该年度的台账"))
         region = get_object_or_404(self.get_queryset().select_related("parent"), code=region_code)
         # Village names repeat between townships; the township keeps downloaded files apart.
         place = region.name
@@ -50,31 +54,34 @@ class LedgerDownloadView(LedgerRegionsMixin, View):
         return FileResponse(
             out,
             as_attachment=True,
-            filename=f"{place}{year}年度参保缴费台账.xlsx",
+            filename=_("%(place)s%(year)s年度参保缴费台账.xlsx") % {"place": place, "year": year},
             content_type=XLSX,
         )
 
 
 class LedgerForm(forms.Form):
-    region = forms.ChoiceField(label="区划", error_messages={"invalid_choice": "请选择区划"})
+    region = forms.ChoiceField(
+        label=gettext_lazy("区划"), error_messages={"invalid_choice": gettext_lazy("请选择区划")}
+    )
 
     def __init__(self, *args, regions: list[Region], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         top = min((LEDGER_LEVELS.index(region.level) for region in regions), default=0)
         self.fields["region"].choices = [
-            (region.code, "　" * (LEDGER_LEVELS.index(region.level) - top) + region.name)
+            (region.code, INDENT * (LEDGER_LEVELS.index(region.level) - top) + region.name)
             for region in regions
         ]
         last_year = timezone.localdate().year + 1
         self.fields["year"] = forms.IntegerField(
-            label="缴费年度",
+            label=_("缴费年度"),
             min_value=FIRST_YEAR,
             max_value=last_year,
             error_messages={
-                "required": "请输入缴费年度",
-                "invalid": "请输入年份，如 2023",
-                "min_value": f"缴费年度不能早于 {FIRST_YEAR} 年",
-                "max_value": f"缴费年度不能晚于 {last_year} 年",
+                "required": _("请输入缴费年度"),
+                "invalid": _("请输入年份，如 2023"),
+                # The validators fill in limit_value (FIRST_YEAR and last_year).
+                "min_value": _("缴费年度不能早于 %(limit_value)s 年"),
+                "max_value": _("缴费年度不能晚于 %(limit_value)s 年"),
             },
         )
 

@@ -12,6 +12,8 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -64,7 +66,7 @@ class GroupNoticeMixin(RegionScopedMixin):
 
     def notice(self, group: Region, kind: str, period: str) -> GroupNotice:
         if kind not in Notice.Kind.values:
-            raise Http404("没有该类型的公示")
+            raise Http404(_("没有该类型的公示"))
         try:
             rows = notice_rows(group=group, kind=kind, period=period)
         except NoticeRejected as exc:
@@ -122,7 +124,7 @@ class NoticeGenerateView(RegionScopedMixin, View):
             level__in=(Region.Level.VILLAGE, Region.Level.GROUP),
         )
         if kind not in Notice.Kind.values:
-            raise Http404("没有该类型的公示")
+            raise Http404(_("没有该类型的公示"))
         try:
             result = notices_generate(region=region, kind=kind, period=period, actor=request.user)
         except NoticeForbidden as exc:
@@ -130,11 +132,19 @@ class NoticeGenerateView(RegionScopedMixin, View):
         except NoticeRejected as exc:
             raise Http404(str(exc)) from None
         label = Notice.Kind(kind).label
-        messages.success(
-            request,
-            f"已生成 {region.name} {result.period} {label}：{result.groups} 个村民小组，"
-            f"{result.rows} 人次",
+        message = ngettext(
+            "已生成 %(region)s %(period)s %(kind)s：%(groups)s 个村民小组，%(rows)s 人次",
+            "已生成 %(region)s %(period)s %(kind)s：%(groups)s 个村民小组，%(rows)s 人次",
+            result.groups,
         )
+        values = {
+            "region": region.name,
+            "period": result.period,
+            "kind": label,
+            "groups": result.groups,
+            "rows": result.rows,
+        }
+        messages.success(request, message % values)
         if region.level == Region.Level.GROUP:
             return HttpResponseRedirect(
                 reverse("collection:notice_print", args=[region.code, kind, result.period])

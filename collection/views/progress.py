@@ -17,6 +17,8 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -60,26 +62,29 @@ class PeriodForm(forms.Form):
     """The year and the day a page shows; both optional, with today's defaults."""
 
     year = forms.IntegerField(
-        label="缴费年度",
+        label=gettext_lazy("缴费年度"),
         required=False,
         min_value=FIRST_YEAR,
         error_messages={
-            "invalid": "请输入年份，如 2023",
-            "min_value": f"缴费年度不能早于 {FIRST_YEAR} 年",
+            "invalid": gettext_lazy("请输入年份，如 2023"),
+            # MinValueValidator fills in limit_value (FIRST_YEAR).
+            "min_value": gettext_lazy("缴费年度不能早于 %(limit_value)s 年"),
         },
     )
     day = forms.DateField(
-        label="截至日期",
+        label=gettext_lazy("截至日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "日期格式应为 2023-06-30"},
+        error_messages={"invalid": gettext_lazy("日期格式应为 2023-06-30")},
     )
 
     def clean_year(self):
         year = self.cleaned_data["year"]
         last = timezone.localdate().year + 1
         if year is not None and year > last:
-            raise forms.ValidationError(f"缴费年度不能晚于 {last} 年")
+            raise forms.ValidationError(
+                _("缴费年度不能晚于 %(limit_value)s 年"), params={"limit_value": last}
+            )
         return year
 
     def period(self) -> tuple[int, datetime.date]:
@@ -147,19 +152,29 @@ class ProgressRecountView(ProgressRegionsMixin, View):
         except ProgressRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"已重新统计 {written} 个村截至 {day:%Y-%m-%d} 的征缴进度")
+            message = ngettext(
+                "已重新统计 %(count)s 个村截至 %(day)s 的征缴进度",
+                "已重新统计 %(count)s 个村截至 %(day)s 的征缴进度",
+                written,
+            )
+            messages.success(request, message % {"count": written, "day": f"{day:%Y-%m-%d}"})
         return HttpResponseRedirect(
             reverse("collection:progress", args=[region.code]) + _query(year)
         )
 
 
 class TargetUploadForm(forms.Form):
-    file = forms.FileField(label="任务数表", help_text="xlsx、xls 或 csv，列：乡镇、村、任务数")
+    file = forms.FileField(
+        label=gettext_lazy("任务数表"),
+        help_text=gettext_lazy("xlsx、xls 或 csv，列：乡镇、村、任务数"),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(f"文件过大：上限 {UPLOAD_MAX_BYTES // 1024 // 1024} MB")
+            raise forms.ValidationError(
+                _("文件过大：上限 %(size)s MB") % {"size": UPLOAD_MAX_BYTES // 1024 // 1024}
+            )
         return upload
 
 
@@ -171,7 +186,7 @@ class TargetView(ProgressRegionsMixin, TemplateView):
     template_name = "collection/progress/targets.html"
 
     def _year(self) -> int:
-        year, _ = PeriodForm(self.request.GET or self.request.POST or None).period()
+        year, _day = PeriodForm(self.request.GET or self.request.POST or None).period()
         return year
 
     def get_context_data(self, **kwargs):
@@ -226,7 +241,7 @@ class TargetView(ProgressRegionsMixin, TemplateView):
             if raw == "":
                 continue
             if not raw.isdigit():
-                errors[line.code] = "请填写不小于 0 的整数"
+                errors[line.code] = _("请填写不小于 0 的整数")
                 continue
             if int(raw) != line.target:
                 counts[line.region] = int(raw)
@@ -239,7 +254,8 @@ class TargetView(ProgressRegionsMixin, TemplateView):
             return self.render_to_response(self.get_context_data(values=values))
         messages.success(
             request,
-            f"已保存 {year} 年度任务数：新增 {result.created} 个，修改 {result.updated} 个",
+            _("已保存 %(year)s 年度任务数：新增 %(created)s 个，修改 %(updated)s 个")
+            % {"year": year, "created": result.created, "updated": result.updated},
         )
         return self._redirect(region, year)
 
@@ -256,7 +272,9 @@ class TargetView(ProgressRegionsMixin, TemplateView):
                 filename=upload.name, max_bytes=UPLOAD_MAX_BYTES,
             )  # fmt: skip
         except (SpreadsheetError, TargetRefused) as exc:
-            messages.error(request, f"未导入 {upload.name}：{exc}")
+            messages.error(
+                request, _("未导入 %(name)s：%(reason)s") % {"name": upload.name, "reason": exc}
+            )
             return self.render_to_response(self.get_context_data(upload_form=form))
         if result.refused_reason:
             return self.render_to_response(
@@ -267,11 +285,21 @@ class TargetView(ProgressRegionsMixin, TemplateView):
                     hidden_rejections=max(len(result.rejected) - SHOWN_REJECTIONS, 0),
                 )
             )
-        messages.success(
-            request,
-            f"已导入 {upload.name}：共 {result.rows} 行，新增 {result.created} 个，"
-            f"修改 {result.updated} 个，未变 {result.unchanged} 个",
+        message = ngettext(
+            "已导入 %(name)s：共 %(rows)s 行，新增 %(created)s 个，修改 %(updated)s 个，"
+            "未变 %(unchanged)s 个",
+            "已导入 %(name)s：共 %(rows)s 行，新增 %(created)s 个，修改 %(updated)s 个，"
+            "未变 %(unchanged)s 个",
+            result.rows,
         )
+        values = {
+            "name": upload.name,
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+        messages.success(request, message % values)
         return self._redirect(region, year)
 
 
@@ -303,7 +331,7 @@ class TargetSheetView(_SheetView):
 
     def write(self, *, region: Region, year: int, day: datetime.date, out) -> str:
         write_target_sheet(region=region, year=year, out=out)
-        return f"{region.name}{year}年度参保任务数.xlsx"
+        return _("%(region)s%(year)s年度参保任务数.xlsx") % {"region": region.name, "year": year}
 
 
 class ProgressSheetView(_SheetView):
@@ -313,4 +341,8 @@ class ProgressSheetView(_SheetView):
         report = progress_report(region=region, year=year, day=day)
         write_progress_sheet(report=report, out=out)
         shown = report.snapshot_day or day
-        return f"{region.name}{year}年度征缴情况表（截至{shown:%Y%m%d}）.xlsx"
+        return _("%(region)s%(year)s年度征缴情况表（截至%(day)s）.xlsx") % {
+            "region": region.name,
+            "year": year,
+            "day": f"{shown:%Y%m%d}",
+        }

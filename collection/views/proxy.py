@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -98,13 +99,13 @@ class _ProxyBatchActionView(ProxyBatchMixin, View):
 class ProxyBatchApproveView(_ProxyBatchActionView):
     def act(self, batch: ProxyBatch, user: User) -> str:
         proxy_batch_approve(batch=batch, actor=user)
-        return f"代缴批次 #{batch.pk} 已审批，可以入账"
+        return _("代缴批次 #%(pk)s 已审批，可以入账") % {"pk": batch.pk}
 
 
 class ProxyBatchPostView(_ProxyBatchActionView):
     def act(self, batch: ProxyBatch, user: User) -> str:
         proxy_batch_post_queue(batch=batch, actor=user)
-        return f"代缴批次 #{batch.pk} 已提交入账，正在处理；完成后本页显示结果"
+        return _("代缴批次 #%(pk)s 已提交入账，正在处理；完成后本页显示结果") % {"pk": batch.pk}
 
 
 class ProxyReceiptDownloadView(ProxyBatchMixin, View):
@@ -120,6 +121,7 @@ class ProxyReceiptDownloadView(ProxyBatchMixin, View):
         return FileResponse(
             out,
             as_attachment=True,
-            filename=f"{batch.county.name}{batch.year}年度政府代缴佐证材料（批次{batch.pk}）.xlsx",
+            filename=_("%(county)s%(year)s年度政府代缴佐证材料（批次%(pk)s）.xlsx")
+            % {"county": batch.county.name, "year": batch.year, "pk": batch.pk},
             content_type=XLSX,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident, SpecialGroupMembership
 from enrollment.services.findings import findings_raise
@@ -46,6 +47,14 @@ class DepartmentRow:
 STAGE_COLUMNS = [("id_number", "varchar(18)"), ("name", "varchar(50)")]
 
 
+def _list_name(category: str, list_date: datetime.date) -> str:
+    """The list a change came from, as findings and the audit trail name it."""
+    return _("%(category)s名单 %(date)s") % {
+        "category": CATEGORY_LABELS[category],
+        "date": f"{list_date:%Y-%m-%d}",
+    }
+
+
 def qualifying_categories(*, province_code: str, year: int) -> list[str]:
     """The schedule's proxy categories for the province and year; none without a schedule.
 
@@ -70,12 +79,12 @@ def department_compare(
     job: ImportJob | None = None,
 ) -> ImportOutcome:
     if category not in ALL_CATEGORIES:
-        raise ValueError(f"未知的名单类别：{category}")
+        raise ValueError(_("未知的名单类别：%(category)s") % {"category": category})
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
     if outcome.refused(strict=strict):
         return outcome
-    job_progress(job, progress=60, stage="比对部门名单")
+    job_progress(job, progress=60, stage=_("比对部门名单"))
     with transaction.atomic():
         stage_rows = ((r.id_number, r.name) for r in rows)
         with staging_table("department_stage", STAGE_COLUMNS, stage_rows) as stage:
@@ -95,7 +104,7 @@ def _unknown_people(stage: str, region: Region, category: str, list_date) -> int
     label = CATEGORY_LABELS[category]
     return findings_raise(
         kind=Finding.Kind.UNKNOWN_PERSON,
-        source=f"{label}名单 {list_date:%Y-%m-%d}",
+        source=_list_name(category, list_date),
         select_sql=f"""
             SELECT s.id_number, s.name, CAST(NULL AS bigint) AS resident_id, %s AS region_id,
                    %s AS detail
@@ -103,7 +112,11 @@ def _unknown_people(stage: str, region: Region, category: str, list_date) -> int
             WHERE NOT EXISTS (
                 SELECT 1 FROM enrollment_resident r
                 WHERE r.id_number = s.id_number AND r.village_id LIKE %s)""",
-        params=[region.code, f"在{label}名单中，但本县无此参保人", f"{region.code}%"],
+        params=[
+            region.code,
+            _("在%(category)s名单中，但本县无此参保人") % {"category": label},
+            f"{region.code}%",
+        ],
     )
 
 
@@ -130,7 +143,6 @@ def _memberships(stage: str, region: Region, category: str, list_date, actor) ->
     prefix = f"{region.code}%"
     actor_id = actor.pk if actor is not None else None
     department = SpecialGroupMembership.DEPARTMENT_OF[category]
-    label = CATEGORY_LABELS[category]
     qualifying = qualifying_categories(province_code=region.code[:2], year=list_date.year)
     before = _qualifying_ids(stage, region, qualifying, list_date.year)
 
@@ -148,7 +160,7 @@ def _memberships(stage: str, region: Region, category: str, list_date, actor) ->
                r.village_id, {as_json(json_literal({"category": [None, category]}))}, %s
         {on_list}
         """,
-        [now, actor_id, f"{label}名单 {list_date:%Y-%m-%d}", prefix, category, list_date],
+        [now, actor_id, _list_name(category, list_date), prefix, category, list_date],
     )
     added = execute(
         f"""
@@ -187,7 +199,7 @@ def _memberships(stage: str, region: Region, category: str, list_date, actor) ->
         [
             now,
             actor_id,
-            f"{label}名单 {list_date:%Y-%m-%d}",
+            _list_name(category, list_date),
             category,
             list_date,
             list_date,
@@ -215,8 +227,8 @@ def _exclusions(stage: str, region: Region, category: str, list_date, actor) -> 
     now = timezone.now()
     prefix = f"{region.code}%"
     actor_id = actor.pk if actor is not None else None
-    label = CATEGORY_LABELS[category]
-    note = f"{label}名单 {list_date:%Y-%m-%d}"
+    note = _list_name(category, list_date)
+    off_list_note = _("%(list)s：已不在名单中") % {"list": note}
     joining = f"""FROM {stage} s JOIN enrollment_resident r ON r.id_number = s.id_number
                   WHERE r.village_id LIKE %s
                     AND r.status IN ('not_eligible', 'eligible', 'enrolled')"""
@@ -256,7 +268,7 @@ def _exclusions(stage: str, region: Region, category: str, list_date, actor) -> 
                {as_json(back_in)}, %s
         {leaving}
         """,
-        [now, actor_id, cutoff, f"{note}：已不在名单中", prefix, category, list_date],
+        [now, actor_id, cutoff, off_list_note, prefix, category, list_date],
     )
     removed = execute(
         f"""
@@ -265,7 +277,7 @@ def _exclusions(stage: str, region: Region, category: str, list_date, actor) -> 
             exclusion = '', status_date = %s, status_reason = %s, updated_at = %s
         WHERE id IN (SELECT r.id {leaving})
         """,
-        [cutoff, list_date, f"{note}：已不在名单中", now, prefix, category, list_date],
+        [cutoff, list_date, off_list_note, now, prefix, category, list_date],
     )
     return {"added": added, "removed": removed}
 

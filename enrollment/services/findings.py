@@ -7,6 +7,7 @@ import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrollment.models import Finding, Resident
 from enrollment.services.residents import ResidentStatusConflict, resident_change_status
@@ -29,9 +30,9 @@ def _may_manage(actor: User, region_code: str) -> None:
     """The page, a command and any later API share this rule: county and township staff act
     on people inside their own region only."""
     if not actor.can_manage_residents:
-        raise FindingError("您的岗位无权执行此操作")
+        raise FindingError(_("您的岗位无权执行此操作"))
     if not actor.can_see_region(region_code):
-        raise FindingError("该人员不在您的辖区内")
+        raise FindingError(_("该人员不在您的辖区内"))
 
 
 def finding_resolve(*, finding: Finding, note: str, actor: User) -> Finding:
@@ -40,7 +41,7 @@ def finding_resolve(*, finding: Finding, note: str, actor: User) -> Finding:
         findings=Finding.objects.filter(pk=finding.pk), note=note, actor=actor
     )
     if not resolved:
-        raise FindingError("该疑点已处理，无需重复处理")
+        raise FindingError(_("该疑点已处理，无需重复处理"))
     finding.refresh_from_db()
     return finding
 
@@ -49,9 +50,9 @@ def findings_resolve(*, findings: QuerySet[Finding], note: str, actor: User) -> 
     """Close every open finding of `findings` in one statement; returns how many closed."""
     note = (note or "").strip()
     if not note:
-        raise FindingError("请填写处理意见")
+        raise FindingError(_("请填写处理意见"))
     if not actor.can_manage_residents:
-        raise FindingError("您的岗位无权执行此操作")
+        raise FindingError(_("您的岗位无权执行此操作"))
     now = timezone.now()
     with transaction.atomic():
         targets = list(findings.visible_to(actor).open().values_list("pk", "region_id"))
@@ -85,16 +86,19 @@ def resident_seal(
     """Set a resident aside without deleting (DESIGN §6 rule 8); they leave progress."""
     _may_manage(actor, resident.village_id)
     if reason not in Resident.SealReason.values:
-        raise FindingError("封存原因应为：外嫁未迁户口、失联或空挂户")
+        raise FindingError(_("封存原因应为：外嫁未迁户口、失联或空挂户"))
     if resident.status not in SEALABLE:
-        raise FindingError(f"{resident.get_status_display()}的人员不能封存")
-    label = Resident.SealReason(reason).label
+        raise FindingError(
+            _("%(status)s的人员不能封存") % {"status": resident.get_status_display()}
+        )
+    label = str(Resident.SealReason(reason).label)
+    label_and_note = _("%(reason)s：%(note)s") % {"reason": label, "note": note} if note else label
     with transaction.atomic():
         try:
             resident_change_status(
                 resident=resident,
                 new_status=Resident.Status.SEALED,
-                reason=f"{label}{'：' + note if note else ''}"[:200],
+                reason=label_and_note[:200],
                 actor=actor,
                 on=on,
             )
@@ -103,7 +107,7 @@ def resident_seal(
         if finding is not None:
             Finding.objects.filter(pk=finding.pk, status=Finding.Status.OPEN).update(
                 status=Finding.Status.SEALED,
-                resolution_note=f"已封存：{label}",
+                resolution_note=_("已封存：%(reason)s") % {"reason": label},
                 resolved_by=actor,
                 resolved_at=timezone.now(),
             )
@@ -114,7 +118,7 @@ def resident_unseal(*, resident: Resident, actor: User, note: str = "") -> Resid
     """Undo a sealing: the resident returns to the status they had before it."""
     _may_manage(actor, resident.village_id)
     if resident.status != Resident.Status.SEALED:
-        raise FindingError("该人员未封存")
+        raise FindingError(_("该人员未封存"))
     last_seal = (
         AuditEntry.objects.for_object(resident)
         .filter(action="resident.status", changes__status__1=Resident.Status.SEALED)
@@ -128,7 +132,7 @@ def resident_unseal(*, resident: Resident, actor: User, note: str = "") -> Resid
         return resident_change_status(
             resident=resident,
             new_status=previous,
-            reason=f"解除封存{'：' + note if note else ''}"[:200],
+            reason=(_("解除封存：%(note)s") % {"note": note} if note else _("解除封存"))[:200],
             actor=actor,
         )
     except ResidentStatusConflict as exc:
@@ -139,13 +143,13 @@ def resident_cancel(*, resident: Resident, actor: User, note: str = "") -> Resid
     """Cancel a deceased resident's record (注销) and close their deceased finding."""
     _may_manage(actor, resident.village_id)
     if resident.status != Resident.Status.DECEASED:
-        raise FindingError("只有“死亡待注销”的人员可以注销")
+        raise FindingError(_("只有“死亡待注销”的人员可以注销"))
     with transaction.atomic():
         try:
             resident_change_status(
                 resident=resident,
                 new_status=Resident.Status.CANCELLED,
-                reason=f"死亡注销{'：' + note if note else ''}"[:200],
+                reason=(_("死亡注销：%(note)s") % {"note": note} if note else _("死亡注销"))[:200],
                 actor=actor,
             )
         except ResidentStatusConflict as exc:
@@ -154,11 +158,23 @@ def resident_cancel(*, resident: Resident, actor: User, note: str = "") -> Resid
             resident=resident, kind=Finding.Kind.DECEASED, status=Finding.Status.OPEN
         ).update(
             status=Finding.Status.RESOLVED,
-            resolution_note="已注销",
+            resolution_note=_("已注销"),
             resolved_by=actor,
             resolved_at=timezone.now(),
         )
     return resident
+
+
+def sql_message(message: str, **columns: str) -> tuple[str, list[str]]:
+    """A translated message with `%(name)s` placeholders as an SQL expression that fills each
+    placeholder from the column expression given for its name: (the expression, its
+    parameters, in the order they appear), so that a set-based statement writes the message
+    in the language active when it runs."""
+    expression, params = "%s", [message]
+    for name, column in columns.items():
+        expression = f"replace({expression}, %s, {column})"
+        params.append(f"%({name})s")
+    return expression, params
 
 
 def findings_raise(*, kind: str, source: str, select_sql: str, params: list) -> int:

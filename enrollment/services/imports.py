@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pension.imports import Rejection, progress_note, refusal_reason
 from pension.models import ImportJob, ImportRejection
@@ -14,20 +16,20 @@ from pension.models import ImportJob, ImportRejection
 __all__ = ["ImportOutcome", "Rejection", "refusal_reason"]
 
 COUNT_LABELS = {
-    "new": "新增人员",
-    "turned_16": "年满16周岁",
-    "deceased": "死亡",
-    "moved_out": "迁出",
-    "absent": "在册无户籍",
-    "name_mismatch": "姓名不符",
-    "moved_village": "村间迁移",
-    "conflicting_columns": "性别/出生日期列不符",
-    "added": "新增",
-    "removed": "移出",
-    "unknown_person": "名单人员未在册",
-    "now_qualifying": "新符合代缴",
-    "no_longer_qualifying": "不再符合代缴",
-    "skipped_grade": "非一二级残疾（不计入）",
+    "new": gettext_lazy("新增人员"),
+    "turned_16": gettext_lazy("年满16周岁"),
+    "deceased": gettext_lazy("死亡"),
+    "moved_out": gettext_lazy("迁出"),
+    "absent": gettext_lazy("在册无户籍"),
+    "name_mismatch": gettext_lazy("姓名不符"),
+    "moved_village": gettext_lazy("村间迁移"),
+    "conflicting_columns": gettext_lazy("性别/出生日期列不符"),
+    "added": gettext_lazy("新增"),
+    "removed": gettext_lazy("移出"),
+    "unknown_person": gettext_lazy("名单人员未在册"),
+    "now_qualifying": gettext_lazy("新符合代缴"),
+    "no_longer_qualifying": gettext_lazy("不再符合代缴"),
+    "skipped_grade": gettext_lazy("非一二级残疾（不计入）"),
 }
 
 
@@ -62,7 +64,8 @@ class ImportOutcome:
             "dry_run": self.dry_run,
             "refused_reason": self.refused_reason,
             **self.counts,
-            "count_labels": {key: COUNT_LABELS.get(key, key) for key in self.counts},
+            # Text, not lazy strings: the summary is stored as JSON in the job record.
+            "count_labels": {key: str(COUNT_LABELS.get(key, key)) for key in self.counts},
         }
 
 
@@ -70,7 +73,7 @@ def job_claim(*, job_id: int) -> tuple[ImportJob, bool]:
     """Take a queued job for running: (the job, True) once, (the job, False) to a retry of a
     job already running or finished, which must then do nothing."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, stage="开始处理"
+        status=ImportJob.Status.RUNNING, stage=_("开始处理")
     )
     job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
     return job, bool(claimed)
@@ -107,7 +110,7 @@ def job_finish(*, job: ImportJob, outcome: ImportOutcome) -> None:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.DONE,
             progress=100,
-            stage="完成",
+            stage=_("完成"),
             summary=outcome.as_dict(rejected_limit=200),
             finished_at=timezone.now(),
         )
@@ -115,5 +118,5 @@ def job_finish(*, job: ImportJob, outcome: ImportOutcome) -> None:
 
 def job_fail(*, job: ImportJob, message: str) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.FAILED, stage="失败", error=message, finished_at=timezone.now()
+        status=ImportJob.Status.FAILED, stage=_("失败"), error=message, finished_at=timezone.now()
     )

@@ -12,6 +12,7 @@ import hashlib
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrollment.importers import read_department_list, read_registry
 from enrollment.services.departments import ALL_CATEGORIES, CATEGORY_LABELS, department_compare
@@ -34,11 +35,13 @@ class ImportRefused(Exception):
 def _check_region(region: Region, actor: User | None) -> Region:
     """Comparisons run for a whole county, or for one township by its own staff."""
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
-        raise ImportRefused(f"{region.name} 不是县或乡镇，比对以县或乡镇为单位进行")
+        raise ImportRefused(
+            _("%(region)s 不是县或乡镇，比对以县或乡镇为单位进行") % {"region": region.name}
+        )
     if actor is not None and not actor.can_manage_residents:
-        raise ImportRefused("您的岗位无权导入名单")
+        raise ImportRefused(_("您的岗位无权导入名单"))
     if actor is not None and not actor.can_see_region(region.code):
-        raise ImportRefused(f"{region.name} 不在您的辖区内")
+        raise ImportRefused(_("%(region)s 不在您的辖区内") % {"region": region.name})
     return region
 
 
@@ -56,7 +59,7 @@ def registry_import(
     """Read and compare one police registry export (DESIGN §6 rule 12)."""
     _check_region(region, actor)
     if as_of > timezone.localdate():
-        raise ImportRefused(f"比对日期 {as_of:%Y-%m-%d} 晚于今天")
+        raise ImportRefused(_("比对日期 %(date)s 晚于今天") % {"date": f"{as_of:%Y-%m-%d}"})
     try:
         outcome, rows = read_registry(source, region=region, as_of=as_of, filename=filename)
         return registry_compare(
@@ -82,10 +85,10 @@ def department_import(
     """Read and compare one department list (DESIGN §6 rules 3 and 12)."""
     _check_region(region, actor)
     if category not in ALL_CATEGORIES:
-        raise ImportRefused(f"未知的名单类别：{category}")
+        raise ImportRefused(_("未知的名单类别：%(category)s") % {"category": category})
     if list_date > timezone.localdate():
-        raise ImportRefused(f"名单日期 {list_date:%Y-%m-%d} 晚于今天")
-    job_progress(job, progress=5, stage="读取文件")
+        raise ImportRefused(_("名单日期 %(date)s 晚于今天") % {"date": f"{list_date:%Y-%m-%d}"})
+    job_progress(job, progress=5, stage=_("读取文件"))
     try:
         rows, outcome = read_department_list(
             source, region=region, category=category, list_date=list_date, filename=filename
@@ -140,7 +143,10 @@ def import_job_run(*, job_id: int) -> ImportJob:
     except ImportRefused as exc:
         job_fail(job=job, message=str(exc))
     except Exception as exc:
-        job_fail(job=job, message=f"导入时发生系统错误：{type(exc).__name__}")
+        job_fail(
+            job=job,
+            message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__},
+        )
         raise
     else:
         job_finish(job=job, outcome=outcome)
@@ -167,7 +173,7 @@ def _run(job: ImportJob, handle) -> ImportOutcome:
             list_date=datetime.date.fromisoformat(params["list_date"]),
             **common,
         )
-    raise ImportRefused(f"不支持的导入类型：{job.kind}")
+    raise ImportRefused(_("不支持的导入类型：%(kind)s") % {"kind": job.kind})
 
 
 __all__ = ["CATEGORY_LABELS", "ImportRefused", "department_import", "registry_import"]

@@ -15,9 +15,11 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enrollment.models import ENROLMENT_AGE, Finding, Resident
-from enrollment.services.findings import findings_raise
+from enrollment.services.findings import findings_raise, sql_message
 from enrollment.services.imports import ImportOutcome, Rejection, job_progress
 from pension.bulk import bulk_insert
 from pension.dates import first_of_next_month, years_before
@@ -47,6 +49,9 @@ STAGE_COLUMNS = [
     ("status", "varchar(10)"),
     ("conflict", "varchar(200)"),
 ]
+
+# The header of the ID number's column, as the importer names it in a rejection.
+ID_HEADER = "公民身份号码"
 
 COUNT_KEYS = [
     "new",
@@ -80,7 +85,7 @@ def registry_compare(
     """
     outcome.dry_run = dry_run
     outcome.counts.update(dict.fromkeys(COUNT_KEYS, 0))
-    job_progress(job, progress=10, stage="读取并载入户籍数据")
+    job_progress(job, progress=10, stage=_("读取并载入户籍数据"))
     repeated: set[str] = set()
     with transaction.atomic():
         tune_for_bulk_work()
@@ -129,13 +134,11 @@ def _reject_duplicates(stage: str, repeated: set[str], outcome: ImportOutcome) -
     for number, row_no in sorted(rows):
         by_number.setdefault(number, []).append(row_no)
     for number, row_numbers in by_number.items():
-        listed = "、".join(str(row_no) for row_no in row_numbers[:10])
+        listed = pgettext("list separator", "、").join(str(n) for n in row_numbers[:10])
+        reason = _("身份证号码在文件中重复出现（第%(rows)s行）") % {"rows": listed}
         for row_no in row_numbers:
             if row_no not in rejected_already:  # already rejected for another cell
-                outcome.rejected.append(
-                    Rejection(row_no, "公民身份号码", f"身份证号码在文件中重复出现（第{listed}行）",
-                              mask(number))
-                )  # fmt: skip
+                outcome.rejected.append(Rejection(row_no, ID_HEADER, reason, mask(number)))
                 outcome.accepted -= 1
     outcome.rejected.sort(key=lambda r: r.row)
 
@@ -180,7 +183,7 @@ def _compare(
     now = timezone.now()
     actor_id = actor.pk if actor is not None else None
     prefix = f"{region.code}%"
-    source = f"户籍比对 {as_of:%Y-%m-%d}"
+    source = _("户籍比对 %(date)s") % {"date": f"{as_of:%Y-%m-%d}"}
     counts: dict[str, int] = {}
 
     def finding(kind: str, select_sql: str, params: list) -> int:
@@ -201,17 +204,22 @@ def _compare(
 
     # The one big join: only rows that differ from what is on file go on (a few percent), and
     # the residents of the region the file does not mention at all (status left NULL).
-    job_progress(job, progress=60, stage="比对户籍数据")
+    job_progress(job, progress=60, stage=_("比对户籍数据"))
     with temporary_table_as("registry_diff", _differing_sql(stage), [prefix]) as diff:
         on_file = "d.rid IS NOT NULL AND d.rvillage LIKE %s"
 
         # Same ID, another name: a finding; the name on file is not overwritten.
+        detail, detail_params = sql_message(
+            _("户籍姓名：%(registry_name)s；在册姓名：%(name_on_file)s"),
+            registry_name="d.name",
+            name_on_file="d.rname",
+        )
         counts["name_mismatch"] = finding(
             Finding.Kind.ID_NAME_MISMATCH,
             f"""SELECT d.id_number, d.name, d.rid AS resident_id, d.rvillage AS region_id,
-                       '户籍姓名：' || d.name || '；在册姓名：' || d.rname AS detail
+                       {detail} AS detail
                 FROM {diff} d WHERE {on_file} AND d.rname <> d.name""",
-            [prefix],
+            [*detail_params, prefix],
         )
         # A 性别 or 出生日期 column that disagrees with the ID number: a finding, not an overwrite.
         counts["conflicting_columns"] = finding(
@@ -221,7 +229,7 @@ def _compare(
                 FROM {diff} d WHERE d.conflict <> ''""",
             [],
         )
-        job_progress(job, progress=65, stage="处理迁移人员")
+        job_progress(job, progress=65, stage=_("处理迁移人员"))
 
         # Moved to another village of the county: follow the registry, keep the history.
         counts["moved_village"] = audit(
@@ -253,17 +261,21 @@ def _compare(
         finding(
             Finding.Kind.DECEASED,
             f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id,
-                       d.rvillage AS region_id,
-                       '公安户籍登记为死亡，待遇自 {stop:%Y-%m-%d} 起停发，待注销' AS detail
+                       d.rvillage AS region_id, %s AS detail
                 {dead}""",
-            [prefix],
+            [
+                _("公安户籍登记为死亡，待遇自 %(date)s 起停发，待注销")
+                % {"date": f"{stop:%Y-%m-%d}"},
+                prefix,
+            ],
         )
         counts["deceased"] = audit(
             "resident.status",
             f"""SELECT CAST(d.rid AS varchar(20)) AS target_id, d.rvillage AS region_code,
                        '{{"status": ["' || d.rstatus || '", "deceased"]}}' AS changes {dead}""",
             [prefix],
-            f"{source}：死亡，待遇自 {stop:%Y-%m-%d} 起停发",
+            _("%(source)s：死亡，待遇自 %(date)s 起停发")
+            % {"source": source, "date": f"{stop:%Y-%m-%d}"},
         )
         execute(
             f"""
@@ -271,20 +283,25 @@ def _compare(
                    status_reason = %s, exclusion = '', updated_at = %s
             WHERE id IN (SELECT d.rid {dead})
             """,
-            [as_of, f"公安户籍比对：死亡，待遇自 {stop:%Y-%m-%d} 起停发", now, prefix],
+            [
+                as_of,
+                _("公安户籍比对：死亡，待遇自 %(date)s 起停发") % {"date": f"{stop:%Y-%m-%d}"},
+                now,
+                prefix,
+            ],
         )
 
         # Moved out of the county: a finding for the township to follow up.
         counts["moved_out"] = finding(
             Finding.Kind.MOVED_OUT,
             f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id,
-                       d.rvillage AS region_id, '公安户籍登记为迁出' AS detail
+                       d.rvillage AS region_id, %s AS detail
                 FROM {diff} d
                 WHERE d.status = 'moved_out' AND {on_file}
                   AND d.rstatus NOT IN ('deceased', 'cancelled')""",
-            [prefix],
+            [_("公安户籍登记为迁出"), prefix],
         )
-        job_progress(job, progress=85, stage="登记新增人员")
+        job_progress(job, progress=85, stage=_("登记新增人员"))
 
         # New people: on file from today, eligible when 16 or older on the snapshot date.
         cutoff = years_before(as_of, ENROLMENT_AGE)
@@ -312,13 +329,13 @@ def _compare(
         )  # fmt: skip
 
         # On file but absent from the registry: no registration in the area.
-        job_progress(job, progress=90, stage="核查无户籍人员")
+        job_progress(job, progress=90, stage=_("核查无户籍人员"))
         counts["absent"] = finding(
             Finding.Kind.NO_REGISTRATION,
             f"""SELECT d.id_number, d.rname AS name, d.rid AS resident_id, d.rvillage AS region_id,
-                       '在册但本次公安户籍数据中无此人' AS detail
+                       %s AS detail
                 FROM {diff} d WHERE d.status IS NULL""",
-            [],
+            [_("在册但本次公安户籍数据中无此人")],
         )
 
     # Turned 16: not yet eligible until now.
@@ -329,15 +346,15 @@ def _compare(
         f"""SELECT CAST(r.id AS varchar(20)) AS target_id, r.village_id AS region_code,
                    '{{"status": ["not_eligible", "eligible"]}}' AS changes {turned}""",
         [prefix, cutoff],
-        f"{source}：年满16周岁",
+        _("%(source)s：年满16周岁") % {"source": source},
     )
     execute(
         """
         UPDATE enrollment_resident SET status = 'eligible', status_date = %s,
-               status_reason = '年满16周岁', updated_at = %s
+               status_reason = %s, updated_at = %s
         WHERE village_id LIKE %s AND status = 'not_eligible' AND birth_date <= %s
         """,
-        [as_of, now, prefix, cutoff],
+        [as_of, _("年满16周岁"), now, prefix, cutoff],
     )
     return {key: counts.get(key, 0) for key in COUNT_KEYS}
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrollment.models import ENROLMENT_AGE, Resident
 from pension import idnumber
@@ -29,9 +30,9 @@ def resident_change_status(
 ) -> Resident:
     """Move a resident to `new_status`, guarded on the status we read, and audit it."""
     if new_status not in Resident.Status.values:
-        raise ValueError(f"未知的参保状态：{new_status}")
+        raise ValueError(_("未知的参保状态：%(status)s") % {"status": new_status})
     if new_status == Resident.Status.EXCLUDED and not exclusion:
-        raise ValueError("不属参保范围必须注明原因")
+        raise ValueError(_("不属参保范围必须注明原因"))
     old_status = resident.status
     on = on or timezone.localdate()
     with transaction.atomic():
@@ -43,7 +44,9 @@ def resident_change_status(
             updated_at=timezone.now(),
         )
         if changed != 1:
-            raise ResidentStatusConflict(f"{resident.name} 的参保状态已被他人修改，请刷新后重试")
+            raise ResidentStatusConflict(
+                _("%(name)s 的参保状态已被他人修改，请刷新后重试") % {"name": resident.name}
+            )
         audit_record(
             actor=actor,
             action="resident.status",
@@ -83,13 +86,19 @@ def resident_register(
         raise ResidentRejected(exc.message) from None
     name = (name or "").strip()
     if not name:
-        raise ResidentRejected("姓名不能为空")
+        raise ResidentRejected(_("姓名不能为空"))
     if village.level != Region.Level.VILLAGE:
-        raise ResidentRejected(f"{village.name} 不是村(社区)，不能作为户籍地")
+        raise ResidentRejected(
+            _("%(village)s 不是村(社区)，不能作为户籍地") % {"village": village.name}
+        )
     if group is not None and group.parent_id != village.code:
-        raise ResidentRejected(f"{group.name} 不属于 {village.name}")
+        raise ResidentRejected(
+            _("%(group)s 不属于 %(village)s") % {"group": group.name, "village": village.name}
+        )
     if Resident.objects.filter(id_number=parsed.number).exists():
-        raise ResidentRejected(f"身份证号码 {idnumber.mask(parsed.number)} 已在册")
+        raise ResidentRejected(
+            _("身份证号码 %(id_number)s 已在册") % {"id_number": idnumber.mask(parsed.number)}
+        )
     status = (
         Resident.Status.ELIGIBLE
         if idnumber.age_on(parsed.birth_date, on) >= ENROLMENT_AGE

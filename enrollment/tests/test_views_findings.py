@@ -4,6 +4,7 @@ import io
 
 import openpyxl
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_user
 from enrollment.models import Finding, Resident
@@ -85,6 +86,25 @@ def test_the_export_holds_the_filtered_findings_in_scope(
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
     assert rows[1][0] == "疑点类型"
     assert [row[3] for row in rows[2:]] == [resident.id_number]
+
+
+def test_the_export_with_no_status_asked_holds_the_open_findings_the_page_shows(
+    client, township_user, county_user, resident
+):
+    finding_for(resident)
+    Finding.objects.create(
+        kind=Finding.Kind.DECEASED, id_number=resident.id_number, name=resident.name,
+        resident=resident, region=resident.village, status=Finding.Status.RESOLVED,
+        resolved_by=county_user, resolved_at=timezone.now(), resolution_note="已核实",
+    )  # fmt: skip
+    client.force_login(township_user)
+
+    page = client.get(reverse("enrollment:finding_list"))
+    response = client.get(reverse("enrollment:finding_export"))
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)[2:]
+    assert [row[0] for row in rows] == [f.get_kind_display() for f in page.context["findings"]]
+    assert [row[0] for row in rows] == ["本地无户籍"]
 
 
 def test_sealing_sets_a_resident_aside_and_unsealing_restores_the_status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -19,11 +20,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         header = get_authorization_header(request)
         if not header:
             return None
-        scheme, _, secret = header.decode("latin-1").partition(" ")
+        scheme, _space, secret = header.decode("latin-1").partition(" ")
         secret = secret.strip()
         if scheme.lower() != KEYWORD.lower() or not secret:
             raise AuthenticationFailed(
-                "Authorization 请求头格式应为：Bearer <密钥>", code="invalid_header"
+                _("Authorization 请求头格式应为：Bearer <密钥>"), code="invalid_header"
             )
         try:
             key = api_key_authenticate(secret=secret)
@@ -46,7 +47,9 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "bearerFormat": "rpk_<前缀>_<密钥>",
-            "description": "县社保中心为税务局发放的接口密钥，按县授权；"
-            "用 `python manage.py create_api_key --county 县代码 --name 名称` 创建。",
+            "bearerFormat": _("rpk_<前缀>_<密钥>"),
+            "description": _(
+                "县社保中心为税务局发放的接口密钥，按县授权；"
+                "用 `python manage.py create_api_key --county 县代码 --name 名称` 创建。"
+            ),
         }

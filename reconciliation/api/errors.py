@@ -11,10 +11,14 @@ plain-Django views at the bottom for whatever fails before DRF is reached.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,8 +28,12 @@ logger = logging.getLogger("django.request")
 
 API_PREFIX = "/api/"
 
-NOT_FOUND_MESSAGE = "未找到请求的资源"
-SERVER_ERROR_MESSAGE = "服务器内部错误，请稍后重试；如一再出现，请联系县社保中心"
+NOT_FOUND_MESSAGE = gettext_lazy("未找到请求的资源")
+SERVER_ERROR_MESSAGE = gettext_lazy("服务器内部错误，请稍后重试；如一再出现，请联系县社保中心")
+# The parser's own messages start with this word; any other parse error gets the generic one.
+OWN_PARSE_MESSAGE_START = "请求"
+# The API answers in Chinese whatever the caller's language (see ApiView.dispatch).
+API_LANGUAGE = "zh-hans"
 
 
 class ApiError(exceptions.APIException):
@@ -35,7 +43,8 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
-        self.message = message
+        # Evaluated now, in the API's language: the body is rendered after ApiView.dispatch.
+        self.message = str(message)
         self.details = details
 
 
@@ -48,7 +57,11 @@ def flatten_messages(detail: Any, prefix: str = "") -> list[str]:
     if isinstance(detail, dict):
         lines: list[str] = []
         for field, inner in detail.items():
-            label = prefix if field == "non_field_errors" else f"{prefix}〈{field}〉"
+            if field == "non_field_errors":
+                label = prefix
+            else:
+                # Translators: a field's name put before its error; fields nest left to right.
+                label = _("%(prefix)s〈%(field)s〉") % {"prefix": prefix, "field": field}
             lines += flatten_messages(inner, label)
         return lines
     if isinstance(detail, list):
@@ -59,45 +72,66 @@ def flatten_messages(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
+def invalid_message(messages: Iterable[Any]) -> str:
+    """The one-line message of a refused request: every reason, in order."""
+    reasons = pgettext("separator between reasons", "；").join(str(m) for m in messages)
+    return _("请求参数有误：%(reasons)s") % {"reasons": reasons}
+
+
 def _described(exc: exceptions.APIException, request) -> tuple[str, str, Any]:
     """(code, message, details) for one of DRF's own exceptions, with a Chinese message."""
     if isinstance(exc, ApiError):
         return exc.code, exc.message, exc.details
     if isinstance(exc, exceptions.NotAuthenticated):
+        # The staff API (signed-in users, not keys) says what it lacks in its own words.
+        if str(exc.detail) != str(exceptions.NotAuthenticated.default_detail):
+            return "not_authenticated", str(exc.detail), None
         return (
             "not_authenticated",
-            "缺少接口密钥：请在请求头中提供 Authorization: Bearer <密钥>",
+            _("缺少接口密钥：请在请求头中提供 Authorization: Bearer <密钥>"),
             None,
         )
     if isinstance(exc, exceptions.AuthenticationFailed):
         return str(exc.get_codes()), str(exc.detail), None
     if isinstance(exc, exceptions.PermissionDenied):
-        return "permission_denied", "无权执行此操作", None
+        return "permission_denied", _("无权执行此操作"), None
     if isinstance(exc, exceptions.NotFound):
-        return "not_found", NOT_FOUND_MESSAGE, None
+        return "not_found", str(NOT_FOUND_MESSAGE), None
     if isinstance(exc, exceptions.MethodNotAllowed):
         method = getattr(request, "method", "")
-        return "method_not_allowed", f"此地址不支持 {method} 方法", None
+        return "method_not_allowed", _("此地址不支持 %(method)s 方法") % {"method": method}, None
     if isinstance(exc, exceptions.NotAcceptable):
-        return "not_acceptable", "本接口只返回 JSON：请求头 Accept 应包含 application/json", None
+        return (
+            "not_acceptable",
+            _("本接口只返回 JSON：请求头 Accept 应包含 application/json"),
+            None,
+        )
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        media = getattr(request, "content_type", "") or "（未指定）"
+        media = getattr(request, "content_type", "") or _("（未指定）")
         return (
             "unsupported_media_type",
-            f"不支持的请求内容类型 {media}：请使用 application/json",
+            _("不支持的请求内容类型 %(media)s：请使用 application/json") % {"media": media},
             None,
         )
     if isinstance(exc, exceptions.ParseError):
         message = str(exc.detail)
-        if not message.startswith("请求"):
-            message = "请求体无法解析"
+        if not message.startswith(OWN_PARSE_MESSAGE_START):
+            message = _("请求体无法解析")
         return "parse_error", message, None
     if isinstance(exc, exceptions.Throttled):
-        wait = f"请 {int(exc.wait)} 秒后重试" if exc.wait else "请稍后重试"
-        return "throttled", f"请求过于频繁，{wait}", None
+        if exc.wait:
+            seconds = int(exc.wait)
+            message = ngettext(
+                "请求过于频繁，请 %(seconds)s 秒后重试",
+                "请求过于频繁，请 %(seconds)s 秒后重试",
+                seconds,
+            ) % {"seconds": seconds}
+        else:
+            message = _("请求过于频繁，请稍后重试")
+        return "throttled", message, None
     if isinstance(exc, exceptions.ValidationError):
-        return "invalid", "请求参数有误：" + "；".join(flatten_messages(exc.detail)), exc.detail
-    return str(exc.default_code), "请求无法处理", str(exc.detail)
+        return "invalid", invalid_message(flatten_messages(exc.detail)), exc.detail
+    return str(exc.default_code), _("请求无法处理"), str(exc.detail)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
@@ -120,7 +154,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             extra={"status_code": 500, "request": getattr(request, "_request", None)},
         )
         return Response(
-            error_body("server_error", SERVER_ERROR_MESSAGE),
+            error_body("server_error", str(SERVER_ERROR_MESSAGE)),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     code, message, details = _described(exc, request)
@@ -141,8 +175,10 @@ def _is_api(request) -> bool:
 
 def not_found(request, exception=None):
     if _is_api(request):
+        with translation.override(API_LANGUAGE):
+            body = error_body("not_found", str(NOT_FOUND_MESSAGE))
         return JsonResponse(
-            error_body("not_found", NOT_FOUND_MESSAGE),
+            body,
             status=404,
             json_dumps_params={"ensure_ascii": False},
         )
@@ -151,8 +187,10 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if _is_api(request):
+        with translation.override(API_LANGUAGE):
+            body = error_body("server_error", str(SERVER_ERROR_MESSAGE))
         return JsonResponse(
-            error_body("server_error", SERVER_ERROR_MESSAGE),
+            body,
             status=500,
             json_dumps_params={"ensure_ascii": False},
         )

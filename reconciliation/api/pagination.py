@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
@@ -20,8 +22,8 @@ class PayablesPagination(CursorPagination):
     page_size = 1000
     page_size_query_param = "page_size"
     max_page_size = 5000
-    page_size_query_description = "每页条数，默认 1000，最多 5000"
-    cursor_query_description = "分页游标：取上一页响应中 next 链接里的值"
+    page_size_query_description = gettext_lazy("每页条数，默认 1000，最多 5000")
+    cursor_query_description = gettext_lazy("分页游标：取上一页响应中 next 链接里的值")
 
     def decode_cursor(self, request):
         try:
@@ -38,5 +40,5 @@ def _invalid_cursor() -> ApiError:
     return ApiError(
         status_code=400,
         code="invalid_cursor",
-        message="分页游标无效：请使用上一页响应中的 next 链接",
+        message=_("分页游标无效：请使用上一页响应中的 next 链接"),
     )

@@ -6,12 +6,13 @@ import codecs
 import json
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 
 
 def _refuse_constant(name: str):
-    raise ValueError(f"不支持 {name}")
+    raise ValueError(_("不支持 %(name)s") % {"name": name})
 
 
 class DecimalJSONParser(JSONParser):
@@ -22,11 +23,11 @@ class DecimalJSONParser(JSONParser):
         try:
             encoding = get_encoding(parser_context or {})
         except ParseError:
-            raise ParseError("请求的 Content-Type 中的字符集不受支持：请使用 UTF-8") from None
+            raise ParseError(_("请求的 Content-Type 中的字符集不受支持：请使用 UTF-8")) from None
         try:
             decoded = codecs.getreader(encoding)(stream)
             return json.load(decoded, parse_float=Decimal, parse_constant=_refuse_constant)
         except ValueError as exc:  # also UnicodeDecodeError
-            raise ParseError(f"请求体不是有效的 JSON：{exc}") from None
+            raise ParseError(_("请求体不是有效的 JSON：%(error)s") % {"error": exc}) from None
         except RecursionError:
-            raise ParseError("请求体不是有效的 JSON：嵌套层数过多") from None
+            raise ParseError(_("请求体不是有效的 JSON：嵌套层数过多")) from None

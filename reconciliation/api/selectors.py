@@ -194,7 +194,8 @@ def schedule_card(*, user: User, province: str, year: int) -> dict[str, Any] | N
     )
     if schedule is None:
         return None
-    labels = dict(SpecialGroupMembership.Category.choices)
+    # The labels are evaluated here, in the API's language: the body is rendered after the view.
+    labels = {code: str(label) for code, label in SpecialGroupMembership.Category.choices}
     return {
         "province": {"code": schedule.province.code, "name": schedule.province.name},
         "year": schedule.year,

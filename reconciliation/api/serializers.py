@@ -11,6 +11,9 @@ import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from collection.models import Payment
@@ -21,10 +24,10 @@ from reconciliation.services import sync
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="机器可读的错误代码，如 not_authenticated、invalid")
-    message = serializers.CharField(help_text="中文错误说明")
+    code = serializers.CharField(help_text=_("机器可读的错误代码，如 not_authenticated、invalid"))
+    message = serializers.CharField(help_text=_("中文错误说明"))
     details = serializers.JSONField(
-        allow_null=True, help_text="补充信息，如各字段的错误；无则为 null"
+        allow_null=True, help_text=_("补充信息，如各字段的错误；无则为 null")
     )
 
 
@@ -42,32 +45,43 @@ _MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
 class SyncRecordSerializer(serializers.Serializer):
     voucher_no = serializers.RegexField(
-        _VOUCHER_PATTERN, max_length=40, label="电子税票号码", help_text="电子税票号码"
+        _VOUCHER_PATTERN, max_length=40, label=_("电子税票号码"), help_text=_("电子税票号码")
     )
     id_number = serializers.CharField(
-        max_length=18, min_length=15, label="证件号码", help_text="证件号码（15位自动升为18位）"
+        max_length=18,
+        min_length=15,
+        label=_("证件号码"),
+        help_text=_("证件号码（15位自动升为18位）"),
     )
-    name = serializers.CharField(max_length=50, label="姓名", help_text="姓名")
+    name = serializers.CharField(max_length=50, label=_("姓名"), help_text=_("姓名"))
     contribution_year = serializers.IntegerField(
-        min_value=sync.FIRST_YEAR, label="缴费年度", help_text="缴费年度"
+        min_value=sync.FIRST_YEAR, label=_("缴费年度"), help_text=_("缴费年度")
     )
     tier = serializers.RegexField(
-        _MONEY_PATTERN, label="缴费档次", help_text="缴费档次，十进制数字符串，最多保留两位小数"
+        _MONEY_PATTERN,
+        label=_("缴费档次"),
+        help_text=_("缴费档次，十进制数字符串，最多保留两位小数"),
     )
     amount = serializers.RegexField(
-        _MONEY_PATTERN, label="实缴金额", help_text="实缴金额，十进制数字符串，最多保留两位小数"
+        _MONEY_PATTERN,
+        label=_("实缴金额"),
+        help_text=_("实缴金额，十进制数字符串，最多保留两位小数"),
     )
     kind = serializers.ChoiceField(
-        choices=SyncedRecord.Kind.choices, label="缴费类型", help_text="normal 正常缴费，back 补缴"
+        choices=SyncedRecord.Kind.choices,
+        label=_("缴费类型"),
+        help_text=_("normal 正常缴费，back 补缴"),
     )
-    paid_on = serializers.DateField(label="入库日期", help_text="入库日期 YYYY-MM-DD，不晚于今天")
+    paid_on = serializers.DateField(
+        label=_("入库日期"), help_text=_("入库日期 YYYY-MM-DD，不晚于今天")
+    )
     channel = serializers.ChoiceField(
         choices=[(c, Payment.Channel(c).label) for c in sync.CHANNELS],
-        label="缴费渠道",
-        help_text="缴费渠道",
+        label=_("缴费渠道"),
+        help_text=_("缴费渠道"),
     )
     tax_office = serializers.CharField(
-        max_length=20, label="主管税务机关", help_text="主管税务机关代码"
+        max_length=20, label=_("主管税务机关"), help_text=_("主管税务机关代码")
     )
 
 
@@ -76,44 +90,45 @@ class BatchRequestSerializer(serializers.Serializer):
         child=SyncRecordSerializer(),
         min_length=1,
         max_length=sync.MAX_BATCH,
-        help_text=f"征收记录，每次 1 至 {sync.MAX_BATCH} 条",
+        help_text=format_lazy(_("征收记录，每次 1 至 {max_batch} 条"), max_batch=sync.MAX_BATCH),
     )
 
 
 class SyncResultSerializer(serializers.Serializer):
-    voucher_no = serializers.CharField(help_text="电子税票号码（原样返回）")
+    voucher_no = serializers.CharField(help_text=_("电子税票号码（原样返回）"))
     status = serializers.ChoiceField(
         choices=[
-            (sync.CREATED, "已接收"),
-            (sync.DUPLICATE, "重复（已接收过相同记录，未重复入账）"),
-            (sync.HELD, "挂起（已接收，待县里处理）"),
-            (sync.REJECTED, "拒收（格式错误或与已接收记录不一致）"),
+            (sync.CREATED, _("已接收")),
+            (sync.DUPLICATE, _("重复（已接收过相同记录，未重复入账）")),
+            (sync.HELD, _("挂起（已接收，待县里处理）")),
+            (sync.REJECTED, _("拒收（格式错误或与已接收记录不一致）")),
         ]
     )
-    reason = serializers.CharField(allow_blank=True, help_text="挂起或拒收的原因；接收时为空")
+    reason = serializers.CharField(allow_blank=True, help_text=_("挂起或拒收的原因；接收时为空"))
 
 
 class BatchResponseSerializer(serializers.Serializer):
-    results = SyncResultSerializer(many=True, help_text="按提交顺序逐条答复")
+    results = SyncResultSerializer(many=True, help_text=_("按提交顺序逐条答复"))
 
 
 class ReversalRequestSerializer(serializers.Serializer):
     reversal_voucher_no = serializers.RegexField(
-        _VOUCHER_PATTERN, max_length=40, help_text="冲正（退费或作废）的电子税票号码"
+        _VOUCHER_PATTERN, max_length=40, help_text=_("冲正（退费或作废）的电子税票号码")
     )
     kind = serializers.ChoiceField(
-        choices=[(k, v) for k, v in sync.REVERSAL_KINDS.items()], help_text="refund 退费，void 作废"
+        choices=[(k, v) for k, v in sync.REVERSAL_KINDS.items()],
+        help_text=_("refund 退费，void 作废"),
     )
-    reason = serializers.CharField(max_length=150, help_text="冲正原因")
+    reason = serializers.CharField(max_length=150, help_text=_("冲正原因"))
 
 
 class ReversalSerializer(serializers.Serializer):
-    voucher_no = serializers.CharField(help_text="被冲正的电子税票号码")
+    voucher_no = serializers.CharField(help_text=_("被冲正的电子税票号码"))
     reversal_voucher_no = serializers.CharField()
-    amount = serializers.CharField(help_text="冲正金额（负数）")
+    amount = serializers.CharField(help_text=_("冲正金额（负数）"))
     reason = serializers.CharField()
     reversed_at = serializers.DateTimeField()
-    created = serializers.BooleanField(help_text="本次新登记为 true；重复提交同一冲正为 false")
+    created = serializers.BooleanField(help_text=_("本次新登记为 true；重复提交同一冲正为 false"))
 
 
 # --- residents ----------------------------------------------------------------------------
@@ -131,41 +146,43 @@ class ResidentRegionSerializer(serializers.Serializer):
 
 
 class TierSerializer(serializers.Serializer):
-    amount = serializers.CharField(help_text="缴费档次（元/年）")
-    subsidy = serializers.CharField(help_text="政府补贴（元/年）")
-    government_only = serializers.BooleanField(help_text="仅限政府代缴对象")
+    amount = serializers.CharField(help_text=_("缴费档次（元/年）"))
+    subsidy = serializers.CharField(help_text=_("政府补贴（元/年）"))
+    government_only = serializers.BooleanField(help_text=_("仅限政府代缴对象"))
 
 
 class PaymentYearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
-    amount = serializers.CharField(help_text="该年度计入的缴费合计（元）")
+    amount = serializers.CharField(help_text=_("该年度计入的缴费合计（元）"))
     kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=Payment.Kind.choices), help_text="缴费类型"
+        child=serializers.ChoiceField(choices=Payment.Kind.choices), help_text=_("缴费类型")
     )
-    vouchers = serializers.ListField(child=serializers.CharField(), help_text="凭证号")
+    vouchers = serializers.ListField(child=serializers.CharField(), help_text=_("凭证号"))
 
 
 class ResidentSerializer(serializers.Serializer):
     id_number = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.CharField(help_text="参保状态代码")
-    status_label = serializers.CharField(help_text="参保状态")
+    status = serializers.CharField(help_text=_("参保状态代码"))
+    status_label = serializers.CharField(help_text=_("参保状态"))
     region = ResidentRegionSerializer()
-    year = serializers.IntegerField(help_text="本年度")
-    tiers = TierSerializer(many=True, help_text="本年度可选的缴费档次")
-    proxy = serializers.BooleanField(help_text="本年度是否由政府代缴")
-    payments = PaymentYearSerializer(many=True, help_text="各年度缴费")
+    year = serializers.IntegerField(help_text=_("本年度"))
+    tiers = TierSerializer(many=True, help_text=_("本年度可选的缴费档次"))
+    proxy = serializers.BooleanField(help_text=_("本年度是否由政府代缴"))
+    payments = PaymentYearSerializer(many=True, help_text=_("各年度缴费"))
 
 
 # --- payables -----------------------------------------------------------------------------
 
 
 class PayablesQuerySerializer(serializers.Serializer):
-    county = serializers.RegexField(r"^[0-9]{6}$", help_text="县级区划代码，如 530927")
-    year = serializers.IntegerField(min_value=sync.FIRST_YEAR, max_value=2100, help_text="缴费年度")
+    county = serializers.RegexField(r"^[0-9]{6}$", help_text=_("县级区划代码，如 530927"))
+    year = serializers.IntegerField(
+        min_value=sync.FIRST_YEAR, max_value=2100, help_text=_("缴费年度")
+    )
     updated_since = serializers.CharField(
         required=False,
-        help_text="只列出此时间以后有变化的参保人（ISO 8601，如 2023-03-01T00:00:00+08:00）",
+        help_text=_("只列出此时间以后有变化的参保人（ISO 8601，如 2023-03-01T00:00:00+08:00）"),
     )
 
     def validate_updated_since(self, value: str) -> datetime.datetime:
@@ -175,7 +192,7 @@ class PayablesQuerySerializer(serializers.Serializer):
             moment = None
         if moment is None or not 2000 <= moment.year <= 2100:
             raise serializers.ValidationError(
-                "应为 ISO 8601 日期时间，如 2023-03-01T00:00:00+08:00"
+                gettext("应为 ISO 8601 日期时间，如 2023-03-01T00:00:00+08:00")
             )
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
@@ -185,11 +202,13 @@ class PayablesQuerySerializer(serializers.Serializer):
 class PayableSerializer(serializers.Serializer):
     id_number = serializers.CharField()
     name = serializers.CharField()
-    village = serializers.CharField(help_text="村（社区）代码")
-    group = serializers.CharField(allow_null=True, help_text="村民小组代码")
-    status = serializers.CharField(help_text="参保状态代码：eligible 应参保未参保，enrolled 已参保")
-    proxy = serializers.BooleanField(help_text="本年度由政府代缴")
-    paid = serializers.BooleanField(help_text="本年度已有计入的缴费")
+    village = serializers.CharField(help_text=_("村（社区）代码"))
+    group = serializers.CharField(allow_null=True, help_text=_("村民小组代码"))
+    status = serializers.CharField(
+        help_text=_("参保状态代码：eligible 应参保未参保，enrolled 已参保")
+    )
+    proxy = serializers.BooleanField(help_text=_("本年度由政府代缴"))
+    paid = serializers.BooleanField(help_text=_("本年度已有计入的缴费"))
     updated_at = serializers.DateTimeField()
 
 
@@ -208,7 +227,7 @@ class WindowSerializer(serializers.Serializer):
 
 class MilestoneSerializer(serializers.Serializer):
     due_on = serializers.DateField()
-    rate = serializers.CharField(help_text="进度目标（%）")
+    rate = serializers.CharField(help_text=_("进度目标（%）"))
     label = serializers.CharField(allow_blank=True)
 
 
@@ -216,9 +235,9 @@ class ScheduleSerializer(serializers.Serializer):
     province = CodeNameSerializer()
     year = serializers.IntegerField()
     tiers = TierSerializer(many=True)
-    proxy_amount = serializers.CharField(help_text="政府代缴金额（元）")
-    qualifying_categories = CategorySerializer(many=True, help_text="政府代缴对象类别")
-    window = WindowSerializer(help_text="征缴期")
+    proxy_amount = serializers.CharField(help_text=_("政府代缴金额（元）"))
+    qualifying_categories = CategorySerializer(many=True, help_text=_("政府代缴对象类别"))
+    window = WindowSerializer(help_text=_("征缴期"))
     proxy_due = serializers.DateField(allow_null=True)
-    subsidy_status = serializers.CharField(help_text="pending 待核定，approved 已核定")
+    subsidy_status = serializers.CharField(help_text=_("pending 待核定，approved 已核定"))
     milestones = MilestoneSerializer(many=True)

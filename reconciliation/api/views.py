@@ -9,6 +9,9 @@ from __future__ import annotations
 import time
 
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -16,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reconciliation.api import selectors
-from reconciliation.api.errors import NOT_FOUND_MESSAGE, ApiError, flatten_messages
+from reconciliation.api.errors import (
+    API_LANGUAGE,
+    NOT_FOUND_MESSAGE,
+    ApiError,
+    flatten_messages,
+    invalid_message,
+)
 from reconciliation.api.pagination import PayablesPagination
 from reconciliation.api.parsers import DecimalJSONParser
 from reconciliation.api.serializers import (
@@ -36,7 +45,7 @@ from reconciliation.services.keys import api_request_log
 
 LOGGED_PREFIX = "/api/v1/"
 
-_ERROR = OpenApiResponse(ErrorSerializer, description="错误（统一的错误响应体）")
+_ERROR = OpenApiResponse(ErrorSerializer, description=gettext_lazy("错误（统一的错误响应体）"))
 _COMMON_ERRORS = {400: _ERROR, 401: _ERROR, 404: _ERROR, 405: _ERROR, 500: _ERROR}
 
 
@@ -52,7 +61,7 @@ class ApiView(APIView):
 
     def dispatch(self, request, *args, **kwargs):
         started = time.monotonic()
-        with translation.override("zh-hans"):
+        with translation.override(API_LANGUAGE):
             response = super().dispatch(request, *args, **kwargs)
         if request.path.startswith(LOGGED_PREFIX):
             # The DRF request keeps the key once authentication has run; reading `.auth`
@@ -75,7 +84,7 @@ class ApiView(APIView):
             raise ApiError(
                 status_code=400,
                 code="invalid",
-                message="请求参数有误：" + "；".join(flatten_messages(serializer.errors)),
+                message=invalid_message(flatten_messages(serializer.errors)),
                 details=serializer.errors,
             )
         return serializer.validated_data
@@ -84,16 +93,20 @@ class ApiView(APIView):
 class PaymentBatchView(ApiView):
     @extend_schema(
         operation_id="payments_batch",
-        summary="批量提交征收记录",
-        description=(
-            f"一次 1 至 {sync.MAX_BATCH} 条，整批一个事务。按提交顺序逐条答复："
-            "created 已接收，duplicate 已接收过相同记录（未重复入账），"
-            "held 已接收但无法入账（证件号码不在册、姓名不符、金额不是档次），转县里处理，"
-            "rejected 格式错误或与已接收记录内容不一致。整批重发全部答复 duplicate，不重复写入。"
+        summary=gettext_lazy("批量提交征收记录"),
+        description=format_lazy(
+            gettext_lazy(
+                "一次 1 至 {max_batch} 条，整批一个事务。按提交顺序逐条答复："
+                "created 已接收，duplicate 已接收过相同记录（未重复入账），"
+                "held 已接收但无法入账（证件号码不在册、姓名不符、金额不是档次），转县里处理，"
+                "rejected 格式错误或与已接收记录内容不一致。"
+                "整批重发全部答复 duplicate，不重复写入。"
+            ),
+            max_batch=sync.MAX_BATCH,
         ),
         request=BatchRequestSerializer,
         responses={200: BatchResponseSerializer, 415: _ERROR, **_COMMON_ERRORS},
-        tags=["征收记录"],
+        tags=[gettext_lazy("征收记录")],
     )
     def post(self, request):
         records = _records_of(request.data)
@@ -112,19 +125,20 @@ def _records_of(data) -> list:
         raise ApiError(
             status_code=400,
             code="invalid_envelope",
-            message='请求体应为 JSON 对象 {"records": [...]}，records 为征收记录列表',
+            message=_('请求体应为 JSON 对象 {"records": [...]}，records 为征收记录列表'),
         )
     return data["records"]
 
 
 def _check_size(records: list) -> None:
     if not records:
-        raise ApiError(status_code=400, code="empty_batch", message="records 不能为空")
+        raise ApiError(status_code=400, code="empty_batch", message=_("records 不能为空"))
     if len(records) > sync.MAX_BATCH:
         raise ApiError(
             status_code=400,
             code="batch_too_large",
-            message=f"一次最多提交 {sync.MAX_BATCH} 条记录，本次 {len(records)} 条：请分批提交",
+            message=_("一次最多提交 %(limit)s 条记录，本次 %(received)s 条：请分批提交")
+            % {"limit": sync.MAX_BATCH, "received": len(records)},
             details={"limit": sync.MAX_BATCH, "received": len(records)},
         )
 
@@ -132,13 +146,15 @@ def _check_size(records: list) -> None:
 class PaymentReversalView(ApiView):
     @extend_schema(
         operation_id="payments_reversal",
-        summary="退费或作废一条已入账的征收记录",
-        description=(
+        summary=gettext_lazy("退费或作废一条已入账的征收记录"),
+        description=gettext_lazy(
             "登记一笔冲正记录，原缴费记录不变。用同一冲正电子税票号码重复提交，"
             "答复已登记的冲正（200）；已被另一笔冲正冲正的，或挂起未入账的记录，答复 409。"
         ),
         parameters=[
-            OpenApiParameter("voucher", str, OpenApiParameter.PATH, description="电子税票号码")
+            OpenApiParameter(
+                "voucher", str, OpenApiParameter.PATH, description=gettext_lazy("电子税票号码")
+            )
         ],
         request=ReversalRequestSerializer,
         responses={
@@ -148,11 +164,13 @@ class PaymentReversalView(ApiView):
             415: _ERROR,
             **_COMMON_ERRORS,
         },
-        tags=["征收记录"],
+        tags=[gettext_lazy("征收记录")],
     )
     def post(self, request, voucher: str):
         if not sync.voucher_is_wellformed(voucher):
-            raise _not_found(f"没有电子税票号码为 {voucher[:40]} 的同步记录")
+            raise _not_found(
+                _("没有电子税票号码为 %(voucher)s 的同步记录") % {"voucher": voucher[:40]}
+            )
         try:
             result = sync.sync_payment_reverse(
                 key=request.auth, voucher_no=voucher, data=request.data
@@ -161,7 +179,7 @@ class PaymentReversalView(ApiView):
             raise ApiError(
                 status_code=400,
                 code="invalid",
-                message="请求参数有误：" + "；".join(exc.errors.values()),
+                message=invalid_message(exc.errors.values()),
                 details=exc.errors,
             ) from None
         except sync.SyncRecordNotFound as exc:
@@ -177,20 +195,22 @@ class PaymentReversalView(ApiView):
 class ResidentView(ApiView):
     @extend_schema(
         operation_id="residents_retrieve",
-        summary="查询参保人",
-        description="参保状态、所在村组、本年度可选档次、是否政府代缴、各年度缴费。",
+        summary=gettext_lazy("查询参保人"),
+        description=gettext_lazy("参保状态、所在村组、本年度可选档次、是否政府代缴、各年度缴费。"),
         parameters=[
-            OpenApiParameter("id_number", str, OpenApiParameter.PATH, description="证件号码")
+            OpenApiParameter(
+                "id_number", str, OpenApiParameter.PATH, description=gettext_lazy("证件号码")
+            )
         ],
         responses={200: ResidentSerializer, **_COMMON_ERRORS},
-        tags=["参保人"],
+        tags=[gettext_lazy("参保人")],
     )
     def get(self, request, id_number: str):
         card = selectors.resident_card(
             user=request.user, id_number=id_number, year=timezone.localdate().year
         )
         if card is None:
-            raise _not_found("本县参保人名册中没有这个证件号码")
+            raise _not_found(_("本县参保人名册中没有这个证件号码"))
         return Response(card)
 
 
@@ -199,20 +219,23 @@ class PayablesView(ApiView):
 
     @extend_schema(
         operation_id="payables_list",
-        summary="费源：本县应缴费人员名单",
-        description=(
+        summary=gettext_lazy("费源：本县应缴费人员名单"),
+        description=gettext_lazy(
             "应参保未参保和已参保的人员（已封存、死亡、注销、不属参保范围等不在其中），"
             "按游标分页：依次请求响应中的 next 链接，直到 next 为 null。"
         ),
         parameters=[PayablesQuerySerializer],
         responses={200: PayableSerializer(many=True), **_COMMON_ERRORS},
-        tags=["参保人"],
+        tags=[gettext_lazy("参保人")],
     )
     def get(self, request):
         query = self.validated(PayablesQuerySerializer, request.query_params)
         county = selectors.county_in_scope(user=request.user, code=query["county"])
         if county is None:
-            raise _not_found(f"没有区划代码为 {query['county']} 的县，或不在本密钥的授权范围内")
+            raise _not_found(
+                _("没有区划代码为 %(county)s 的县，或不在本密钥的授权范围内")
+                % {"county": query["county"]}
+            )
         rows = selectors.payables(
             user=request.user,
             county=county,
@@ -227,21 +250,31 @@ class PayablesView(ApiView):
 class ScheduleView(ApiView):
     @extend_schema(
         operation_id="schedules_retrieve",
-        summary="缴费方案",
-        description="某省某年度的缴费档次与补贴、政府代缴金额与对象类别、征缴期、进度节点。",
+        summary=gettext_lazy("缴费方案"),
+        description=gettext_lazy(
+            "某省某年度的缴费档次与补贴、政府代缴金额与对象类别、征缴期、进度节点。"
+        ),
         parameters=[
             OpenApiParameter(
-                "province", str, OpenApiParameter.PATH, description="省级区划代码（2位），如 53"
+                "province",
+                str,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("省级区划代码（2位），如 53"),
             ),
-            OpenApiParameter("year", int, OpenApiParameter.PATH, description="缴费年度"),
+            OpenApiParameter(
+                "year", int, OpenApiParameter.PATH, description=gettext_lazy("缴费年度")
+            ),
         ],
         responses={200: ScheduleSerializer, **_COMMON_ERRORS},
-        tags=["缴费方案"],
+        tags=[gettext_lazy("缴费方案")],
     )
     def get(self, request, province: str, year: int):
         card = selectors.schedule_card(user=request.user, province=province, year=year)
         if card is None:
-            raise _not_found(f"没有 {province[:2]} 省 {year} 年度的缴费方案")
+            raise _not_found(
+                _("没有 %(province)s 省 %(year)s 年度的缴费方案")
+                % {"province": province[:2], "year": year}
+            )
         return Response(card)
 
 
@@ -252,6 +285,6 @@ class UnknownEndpoint(ApiView):
     permission_classes = [AllowAny]
 
     def get(self, request, *args, **kwargs):
-        raise _not_found("没有这个接口地址：请查看 /api/docs/ 中的接口说明")
+        raise _not_found(_("没有这个接口地址：请查看 /api/docs/ 中的接口说明"))
 
     post = put = patch = delete = options = get

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pension.models import Region, User
 from pension.services import audit_record
@@ -36,6 +37,8 @@ NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 _PATH_MAX = ApiRequest._meta.get_field("path").max_length
+# The tax-bureau account's name is the county's name and this (data: stored on the account).
+TAX_ACCOUNT_NAME_SUFFIX = "税务局"
 
 
 class ApiKeyRefused(Exception):
@@ -82,24 +85,26 @@ def api_key_create_problem(*, county: Region, name: str, account: User | None = 
     beside the field; `api_key_create` refuses with it."""
     name = (name or "").strip()
     if county.level != Region.Level.COUNTY:
-        return f"{county} 不是县级区划：密钥只能按县发放"
+        return _("%(region)s 不是县级区划：密钥只能按县发放") % {"region": county}
     if not name:
-        return "密钥名称不能为空"
+        return _("密钥名称不能为空")
     if len(name) > NAME_MAX_LENGTH:
-        return f"密钥名称不能超过 {NAME_MAX_LENGTH} 个字"
+        return _("密钥名称不能超过 %(max)s 个字") % {"max": NAME_MAX_LENGTH}
     if ApiKey.objects.active().filter(county=county, name=name).exists():
-        return f"{county.name}已有名为“{name}”的有效密钥，请换一个名称或先吊销原密钥"
+        return _("%(county)s已有名为“%(name)s”的有效密钥，请换一个名称或先吊销原密钥") % {
+            "county": county.name,
+            "name": name,
+        }
     if account is None:
         account = User.objects.filter(username=tax_account_name(county)).first()
         if account is None:
             return ""
     if account.role != User.Role.TAX or account.region_id != county.code:
-        return (
-            f"账号 {account.username} 不是{county.name}的税务局账号（角色须为税务局，"
-            f"所属区划须为 {county.code}）"
-        )
+        return _(
+            "账号 %(account)s 不是%(county)s的税务局账号（角色须为税务局，所属区划须为 %(code)s）"
+        ) % {"account": account.username, "county": county.name, "code": county.code}
     if not account.is_active:
-        return f"账号 {account.username} 已停用"
+        return _("账号 %(account)s 已停用") % {"account": account.username}
     return ""
 
 
@@ -108,7 +113,11 @@ def _account_for(*, county: Region, account: User | None) -> User:
         return account
     found, created = User.objects.get_or_create(
         username=tax_account_name(county),
-        defaults={"role": User.Role.TAX, "region": county, "last_name": f"{county.name}税务局"},
+        defaults={
+            "role": User.Role.TAX,
+            "region": county,
+            "last_name": county.name + TAX_ACCOUNT_NAME_SUFFIX,
+        },
     )
     if created:
         # The account works through keys only; it has no password anyone could guess.
@@ -146,7 +155,8 @@ def api_key_create(
         except IntegrityError:
             # Two admins naming a key alike at once; a prefix collision (36^8) is no likelier.
             raise ApiKeyRefused(
-                f"{county.name}已有名为“{name}”的有效密钥，请换一个名称或先吊销原密钥"
+                _("%(county)s已有名为“%(name)s”的有效密钥，请换一个名称或先吊销原密钥")
+                % {"county": county.name, "name": name}
             ) from None
         audit_record(
             actor=created_by,
@@ -166,7 +176,9 @@ def api_key_revoke(*, key: ApiKey, revoked_by: User | None = None) -> ApiKey:
             revoked_at=now, revoked_by=revoked_by
         )
         if not changed:
-            raise ApiKeyRefused(f"密钥 {key.name}（{key.prefix}…）已经吊销")
+            raise ApiKeyRefused(
+                _("密钥 %(name)s（%(prefix)s…）已经吊销") % {"name": key.name, "prefix": key.prefix}
+            )
         key.revoked_at, key.revoked_by = now, revoked_by
         audit_record(
             actor=revoked_by,
@@ -186,18 +198,18 @@ def api_key_authenticate(*, secret: str) -> ApiKey:
     """
     match = _KEY_SHAPE.fullmatch(secret or "")
     if match is None:
-        raise ApiKeyInvalid("invalid_key", "接口密钥无效")
+        raise ApiKeyInvalid("invalid_key", _("接口密钥无效"))
     key = ApiKey.objects.select_related("account", "county").filter(prefix=match[1]).first()
     # The digest is compared even for an unknown prefix, so that timing does not tell a
     # caller which prefixes exist.
     matches = hmac.compare_digest(key.digest if key else "0" * 64, digest_of(secret))
     if key is None or not matches:
-        raise ApiKeyInvalid("invalid_key", "接口密钥无效")
+        raise ApiKeyInvalid("invalid_key", _("接口密钥无效"))
     if key.revoked_at is not None:
-        raise ApiKeyInvalid("revoked_key", "接口密钥已吊销，请向县社保中心申请新的密钥")
+        raise ApiKeyInvalid("revoked_key", _("接口密钥已吊销，请向县社保中心申请新的密钥"))
     account = key.account
     if not account.is_active or account.role != User.Role.TAX:
-        raise ApiKeyInvalid("inactive_account", "接口密钥所属的税务局账号已停用")
+        raise ApiKeyInvalid("inactive_account", _("接口密钥所属的税务局账号已停用"))
     _touch(key)
     return key
 

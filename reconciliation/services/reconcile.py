@@ -20,12 +20,14 @@ Ledgers of a county C and a month M:
 from __future__ import annotations
 
 import datetime
+import re
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.models import ContributionSchedule, Payment, Tier
 from enrollment.models import Resident
@@ -76,33 +78,45 @@ ALL_SOURCES = tuple(Payment.Source.values)
 RUN_PENDING = ReconciliationRun.Status.PENDING
 RUN_RUNNING = ReconciliationRun.Status.RUNNING
 
+# The county-level statement work county_staff_refusal answers for (its `doing`).
+RECONCILE = "reconcile"
+IMPORT_STATEMENTS = "import_statements"
+
 
 class ReconciliationRefused(ValueError):
     """A reconciliation that may not run; the message says why in Chinese."""
 
 
 def county_staff_refusal(*, user: User | None, county: Region, doing: str) -> str:
-    """Why `user` may not do county-level statement work in `county`, or "" when they may.
+    """Why `user` may not do county-level statement work in `county`, or "" when they may;
+    `doing` is RECONCILE or IMPORT_STATEMENTS.
 
     The county bureau (and superusers) import statements and reconcile; nobody else does, and
     nobody outside their own county. No user is the system itself (commands, scheduled tasks).
     """
+    reconciling = doing == RECONCILE
     if county.level != Region.Level.COUNTY:
-        return f"{county.name} 不是县（市、区），{doing}以县为单位进行"
+        if reconciling:
+            return _("%(county)s 不是县（市、区），执行对账以县为单位进行") % {
+                "county": county.name
+            }
+        return _("%(county)s 不是县（市、区），导入对账单以县为单位进行") % {"county": county.name}
     if user is None:
         return ""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return "请先登录"
+        return _("请先登录")
     if not (user.is_superuser or user.role == User.Role.COUNTY):
-        return f"只有县人社局（社保中心）的工作人员可以{doing}"
+        if reconciling:
+            return _("只有县人社局（社保中心）的工作人员可以执行对账")
+        return _("只有县人社局（社保中心）的工作人员可以导入对账单")
     if not user.can_see_region(county.code):
-        return f"{county.name} 不在您的辖区内"
+        return _("%(county)s 不在您的辖区内") % {"county": county.name}
     return ""
 
 
 def reconcile_may_run(*, user: User | None, county: Region) -> str:
     """The refusal reason for running a reconciliation of `county`, or "" when allowed."""
-    return county_staff_refusal(user=user, county=county, doing="执行对账")
+    return county_staff_refusal(user=user, county=county, doing=RECONCILE)
 
 
 def reconcile_month(
@@ -183,7 +197,8 @@ def reconcile_run_execute(*, run: ReconciliationRun) -> ReconciliationRun:
                 target=run,
                 region_code=county.code,
                 changes=summary,
-                note=f"{county.name} {month:%Y-%m} 对账",
+                note=_("%(county)s %(month)s 对账")
+                % {"county": county.name, "month": f"{month:%Y-%m}"},
             )
     except Exception as exc:
         ReconciliationRun.objects.filter(pk=run.pk).update(
@@ -553,30 +568,88 @@ def _cases_sql(
         """
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _sql_literal(text: str) -> str:
+    """A SQL string literal of `text`, for a statement run with parameters."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def _sql_sentence(message: str, **expressions: str) -> str:
+    """SQL concatenating a translated sentence with the SQL expressions of its placeholders
+    (`%(name)s`), in the order the translation puts them."""
+    parts, position = [], 0
+    for match in _PLACEHOLDER.finditer(message):
+        parts += [_sql_literal(message[position : match.start()]), expressions[match[1]]]
+        position = match.end()
+    parts.append(_sql_literal(message[position:]))
+    return " || ".join(parts)
+
+
 def _detail_sql() -> str:
-    """SQL: the Chinese sentence a case shows, from a row of the cases table `c`."""
+    """SQL: the sentence a case shows, from a row of the cases table `c`, in the language
+    active when the run writes it (Chinese in the worker and the commands)."""
     tax, bank, system = (_money_text(f"c.{n}_amount") for n in ("tax", "bank", "system"))
+    unknown_id = _sql_sentence(
+        _("证件号码 %(id_number)s 不是本县在册参保人（税务登记姓名：%(name)s）"),
+        id_number="c.id_number",
+        name="c.name",
+    )
+    other_name = _sql_sentence(
+        _("税务登记姓名“%(name)s”与在册姓名“%(registered)s”不符"),
+        name="c.name",
+        registered="c.rname",
+    )
+    not_a_tier = _sql_sentence(
+        _("实缴金额 %(amount)s 元不是 %(year)s 年度的缴费档次"), amount=tax, year="c.year"
+    )
+    duplicate_in_system = _sql_sentence(
+        _("%(name)s %(year)s 年度重复缴费：系统已记为重复缴费待退费"), name="c.name", year="c.year"
+    )
+    duplicate_of_earlier = _sql_sentence(
+        _("%(name)s %(year)s 年度重复缴费：此前已有该年度的税务征收记录"),
+        name="c.name",
+        year="c.year",
+    )
+    no_record = _sql_literal(_("无记录"))
+    system_yuan = _sql_sentence(_("%(amount)s 元"), amount=system)
+    bank_yuan = _sql_sentence(_("%(amount)s 元"), amount=bank)
+    amounts_differ = _sql_sentence(
+        _("金额不一致：税务 %(tax)s 元，系统 %(system)s，银行 %(bank)s"),
+        tax=tax,
+        system=f"COALESCE({system_yuan}, {no_record})",
+        bank=f"COALESCE({bank_yuan}, {no_record})",
+    )
+    tax_not_posted = _sql_sentence(
+        _("税务已征收 %(amount)s 元，系统中没有对应的缴费记录"), amount=tax
+    )
+    tax_no_bank = _sql_sentence(
+        _("税务已征收 %(amount)s 元，银行流水中没有对应的到账记录"), amount=tax
+    )
+    posted_no_tax = _sql_sentence(
+        _("系统已入账 %(amount)s 元（凭证号 %(voucher)s），税务征收明细中没有对应记录"),
+        amount=system,
+        voucher="c.voucher_no",
+    )
+    bank_no_tax = _sql_sentence(
+        _("银行流水 %(serial)s 到账 %(amount)s 元，税务征收明细中没有对应记录"),
+        serial="c.serial_no",
+        amount=bank,
+    )
     return f"""CASE c.category
         WHEN '{Category.ID_MISMATCH}' THEN CASE WHEN c.known = 0
-            THEN '证件号码 ' || c.id_number || ' 不是本县在册参保人（税务登记姓名：'
-                 || c.name || '）'
-            ELSE '税务登记姓名“' || c.name || '”与在册姓名“' || c.rname || '”不符' END
-        WHEN '{Category.NOT_A_TIER}' THEN
-            '实缴金额 ' || {tax} || ' 元不是 ' || c.year || ' 年度的缴费档次'
-        WHEN '{Category.DUPLICATE}' THEN c.name || ' ' || c.year || ' 年度重复缴费：'
-            || CASE WHEN c.system_duplicate = 1 THEN '系统已记为重复缴费待退费'
-                    ELSE '此前已有该年度的税务征收记录' END
-        WHEN '{Category.AMOUNT_DIFFERS}' THEN '金额不一致：税务 ' || {tax} || ' 元，系统 '
-            || COALESCE({system} || ' 元', '无记录') || '，银行 '
-            || COALESCE({bank} || ' 元', '无记录')
-        WHEN '{Category.TAX_NOT_POSTED}' THEN
-            '税务已征收 ' || {tax} || ' 元，系统中没有对应的缴费记录'
-        WHEN '{Category.TAX_NO_BANK}' THEN
-            '税务已征收 ' || {tax} || ' 元，银行流水中没有对应的到账记录'
-        WHEN '{Category.POSTED_NO_TAX}' THEN '系统已入账 ' || {system} || ' 元（凭证号 '
-            || c.voucher_no || '），税务征收明细中没有对应记录'
-        WHEN '{Category.BANK_NO_TAX}' THEN '银行流水 ' || c.serial_no || ' 到账 ' || {bank}
-            || ' 元，税务征收明细中没有对应记录'
+            THEN {unknown_id}
+            ELSE {other_name} END
+        WHEN '{Category.NOT_A_TIER}' THEN {not_a_tier}
+        WHEN '{Category.DUPLICATE}' THEN CASE WHEN c.system_duplicate = 1
+            THEN {duplicate_in_system}
+            ELSE {duplicate_of_earlier} END
+        WHEN '{Category.AMOUNT_DIFFERS}' THEN {amounts_differ}
+        WHEN '{Category.TAX_NOT_POSTED}' THEN {tax_not_posted}
+        WHEN '{Category.TAX_NO_BANK}' THEN {tax_no_bank}
+        WHEN '{Category.POSTED_NO_TAX}' THEN {posted_no_tax}
+        WHEN '{Category.BANK_NO_TAX}' THEN {bank_no_tax}
         ELSE '' END"""
 
 

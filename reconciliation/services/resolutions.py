@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.models import Payment
 from collection.services.payments import PaymentRejected, payment_record, payment_reverse
@@ -128,51 +129,56 @@ def _posting_refusal(
 ) -> str:
     """Why the case's tax money cannot be posted to `resident` now, or ""."""
     if case.amount is None or case.year is None or case.paid_on is None:
-        return "该差异没有税务征收记录（金额、缴费年度、入库日期），无法补记入账"
+        return _("该差异没有税务征收记录（金额、缴费年度、入库日期），无法补记入账")
     if resident is None:
-        return (
-            f"证件号码 {discrepancy.id_number or '（空）'} 不在册，无法补记入账；"
-            "请用“关联到正确的参保人”或核实后说明确认"
-        )
+        return _(
+            "证件号码 %(number)s 不在册，无法补记入账；请用“关联到正确的参保人”或核实后说明确认"
+        ) % {"number": discrepancy.id_number or _("（空）")}
     if not user.can_see_region(resident.village_id):
-        return f"证件号码 {discrepancy.id_number} 的参保人不在您的辖区，不能补记入账"
+        return _("证件号码 %(number)s 的参保人不在您的辖区，不能补记入账") % {
+            "number": discrepancy.id_number
+        }
     if discrepancy.category == Category.ID_MISMATCH and resident.name != discrepancy.name:
-        return (
-            f"税务记录姓名“{discrepancy.name}”与在册姓名“{resident.name}”仍不一致："
+        return _(
+            "税务记录姓名“%(name)s”与在册姓名“%(registered)s”仍不一致："
             "请先核实更正，或关联到正确的参保人"
-        )
+        ) % {"name": discrepancy.name, "registered": resident.name}
     if discrepancy.category == Category.NOT_A_TIER:
         try:
             tier_for(resident=resident, year=case.year, amount=case.amount)
         except TierRefused as exc:
-            return f"{exc}：请先核实缴费方案或由税务部门更正，或说明后确认"
+            return _("%(reason)s：请先核实缴费方案或由税务部门更正，或说明后确认") % {"reason": exc}
     return ""
 
 
 def _refusal(*, discrepancy: Discrepancy, resolution: str, user: User, case: _Case) -> str:
     """Why `user` may not resolve the case this way, or ""."""
     if not _may_act(user, discrepancy):
-        return "只有本辖区的县、乡镇经办人员可以处理对账差异"
+        return _("只有本辖区的县、乡镇经办人员可以处理对账差异")
     if discrepancy.status != Discrepancy.Status.OPEN:
-        return f"该差异状态为“{discrepancy.get_status_display()}”，不能再处理"
+        return _("该差异状态为“%(status)s”，不能再处理") % {
+            "status": discrepancy.get_status_display()
+        }
     label = discrepancy.get_category_display()
     if resolution == Resolution.POSTED:
         if discrepancy.category not in POSTING_CATEGORIES:
-            return f"“{label}”的差异不能补记入账"
+            return _("“%(category)s”的差异不能补记入账") % {"category": label}
         return _posting_refusal(discrepancy, case, case.resident, user)
     if resolution == Resolution.LINKED:
         if discrepancy.category != Category.ID_MISMATCH:
-            return f"只有“{Category.ID_MISMATCH.label}”的差异可以关联到其他参保人"
+            return _("只有“%(category)s”的差异可以关联到其他参保人") % {
+                "category": Category.ID_MISMATCH.label
+            }
         if case.amount is None or case.year is None or case.paid_on is None:
-            return "该差异没有税务征收记录（金额、缴费年度、入库日期），无法关联入账"
+            return _("该差异没有税务征收记录（金额、缴费年度、入库日期），无法关联入账")
         return ""
     if resolution == Resolution.REFUNDED:
         if discrepancy.category not in REFUND_CATEGORIES:
-            return f"“{label}”的差异不能退费"
+            return _("“%(category)s”的差异不能退费") % {"category": label}
         return ""
     if resolution == Resolution.ACCEPTED:
         return ""
-    return f"未知的处理方式：{resolution}"
+    return _("未知的处理方式：%(resolution)s") % {"resolution": resolution}
 
 
 def discrepancy_actions(*, discrepancy: Discrepancy, user: User) -> list[str]:
@@ -206,7 +212,7 @@ def discrepancy_resolve(
     note = (note or "").strip()
     refund_voucher_no = (refund_voucher_no or "").strip()
     if len(note) > NOTE_MAX:
-        raise ResolutionRefused(f"处理说明最多 {NOTE_MAX} 个字")
+        raise ResolutionRefused(_("处理说明最多 %(max)s 个字") % {"max": NOTE_MAX})
     with transaction.atomic():
         current = (
             Discrepancy.objects.select_related("tax_line", "synced_record", "payment")
@@ -214,7 +220,7 @@ def discrepancy_resolve(
             .first()
         )
         if current is None:
-            raise ResolutionRefused("该差异不存在")
+            raise ResolutionRefused(_("该差异不存在"))
         if current.status != Discrepancy.Status.OPEN:
             raise ResolutionRefused(_already_closed(current))
         case = _case(current)
@@ -235,7 +241,7 @@ def discrepancy_resolve(
             if payment is not None:
                 changes.update(reverses=payment.reverses.voucher_no, refund=payment.voucher_no)
         elif not note:
-            raise ResolutionRefused("说明后确认必须填写处理说明")
+            raise ResolutionRefused(_("说明后确认必须填写处理说明"))
         now = timezone.now()
         updated = Discrepancy.objects.filter(pk=current.pk, status=Discrepancy.Status.OPEN).update(
             status=Discrepancy.Status.RESOLVED,
@@ -262,24 +268,29 @@ def discrepancy_resolve(
 
 def _already_closed(discrepancy: Discrepancy) -> str:
     if discrepancy.status == Discrepancy.Status.RESOLVED:
-        who = discrepancy.resolved_by.display_name if discrepancy.resolved_by else "他人"
+        who = discrepancy.resolved_by.display_name if discrepancy.resolved_by else _("他人")
         when = timezone.localtime(discrepancy.resolved_at).strftime("%Y-%m-%d %H:%M")
-        return (
-            f"该差异已于 {when} 由{who}处理（{discrepancy.get_resolution_display()}），不能重复处理"
-        )
-    return f"该差异状态为“{discrepancy.get_status_display()}”，不能再处理"
+        return _("该差异已于 %(when)s 由%(who)s处理（%(resolution)s），不能重复处理") % {
+            "when": when,
+            "who": who,
+            "resolution": discrepancy.get_resolution_display(),
+        }
+    return _("该差异状态为“%(status)s”，不能再处理") % {"status": discrepancy.get_status_display()}
 
 
 def _check_linked_resident(
     discrepancy: Discrepancy, case: _Case, resident: Resident | None, actor: User
 ) -> None:
     if resident is None:
-        raise ResolutionRefused("关联到正确的参保人必须填写该参保人的公民身份号码")
+        raise ResolutionRefused(_("关联到正确的参保人必须填写该参保人的公民身份号码"))
     if not actor.can_see_region(resident.village_id):
-        raise ResolutionRefused(f"参保人 {resident.masked_id} 不在您的辖区，不能关联")
+        raise ResolutionRefused(
+            _("参保人 %(resident)s 不在您的辖区，不能关联") % {"resident": resident.masked_id}
+        )
     if resident.village_id[:6] != discrepancy.county_id:
         raise ResolutionRefused(
-            f"参保人 {resident.name} 不在本县（{discrepancy.county_id}），不能关联"
+            _("参保人 %(resident)s 不在本县（%(county)s），不能关联")
+            % {"resident": resident.name, "county": discrepancy.county_id}
         )
 
 
@@ -288,7 +299,7 @@ def _post(discrepancy: Discrepancy, case: _Case, resident: Resident, actor: User
     tz = timezone.get_default_timezone()
     paid_at = datetime.datetime.combine(case.paid_on, datetime.time(12), tzinfo=tz)
     try:
-        payment, _ = payment_record(
+        payment, _created = payment_record(
             resident=resident,
             contribution_year=case.year,
             amount=case.amount,
@@ -298,10 +309,10 @@ def _post(discrepancy: Discrepancy, case: _Case, resident: Resident, actor: User
             voucher_no=discrepancy.voucher_no,
             paid_at=paid_at,
             recorded_by=actor,
-            note=f"对账差异补记入账（{discrepancy.record_key}）",
+            note=_("对账差异补记入账（%(record)s）") % {"record": discrepancy.record_key},
         )
     except PaymentRejected as exc:
-        raise ResolutionRefused(f"不能补记入账：{exc}") from None
+        raise ResolutionRefused(_("不能补记入账：%(reason)s") % {"reason": exc}) from None
     synced = case.synced
     if synced is not None and synced.status == SyncedRecord.Status.HELD:
         moved = SyncedRecord.objects.filter(pk=synced.pk, status=SyncedRecord.Status.HELD).update(
@@ -318,7 +329,8 @@ def _post(discrepancy: Discrepancy, case: _Case, resident: Resident, actor: User
                     "payment": payment.voucher_no,
                     "resident": resident.id_number,
                 },
-                note=f"对账差异处理：{discrepancy.get_category_display()}",
+                note=_("对账差异处理：%(category)s")
+                % {"category": discrepancy.get_category_display()},
             )
     return payment
 
@@ -330,14 +342,19 @@ def _refund(
     payment = case.refund_payment
     if payment is None:
         if not note:
-            raise ResolutionRefused("系统中没有可冲正的缴费记录：退费必须填写处理说明")
+            raise ResolutionRefused(_("系统中没有可冲正的缴费记录：退费必须填写处理说明"))
         return None
     if not voucher_no:
-        raise ResolutionRefused("退费必须填写退费凭证号")
+        raise ResolutionRefused(_("退费必须填写退费凭证号"))
     if Payment.objects.filter(source=payment.source, voucher_no=voucher_no).exists():
-        raise ResolutionRefused(f"退费凭证号 {voucher_no} 已被使用，请核对")
-    what = "重复缴费退费" if discrepancy.category == Category.DUPLICATE else "税务无记录退费"
-    reason = f"{what}：{note or discrepancy.detail or discrepancy.record_key}"
+        raise ResolutionRefused(
+            _("退费凭证号 %(voucher)s 已被使用，请核对") % {"voucher": voucher_no}
+        )
+    why = {"note": note or discrepancy.detail or discrepancy.record_key}
+    if discrepancy.category == Category.DUPLICATE:
+        reason = _("重复缴费退费：%(note)s") % why
+    else:
+        reason = _("税务无记录退费：%(note)s") % why
     try:
         return payment_reverse(
             payment=payment,
@@ -346,4 +363,4 @@ def _refund(
             recorded_by=actor,
         )
     except PaymentRejected as exc:
-        raise ResolutionRefused(f"不能退费：{exc}") from None
+        raise ResolutionRefused(_("不能退费：%(reason)s") % {"reason": exc}) from None

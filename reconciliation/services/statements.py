@@ -21,6 +21,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from enrollment.services.imports import (
     job_claim,
@@ -49,7 +51,7 @@ from reconciliation.importers import (
     read_tax_statement,
 )
 from reconciliation.models import BankLine, Statement, TaxLine
-from reconciliation.services.reconcile import county_staff_refusal
+from reconciliation.services.reconcile import IMPORT_STATEMENTS, county_staff_refusal
 
 ZERO = Decimal("0.00")
 SOURCES = dict(Statement.Source.choices)
@@ -57,7 +59,7 @@ JOB_KINDS = {
     Statement.Source.TAX: ImportJob.Kind.TAX_STATEMENT,
     Statement.Source.BANK: ImportJob.Kind.BANK_STATEMENT,
 }
-COUNT_LABELS = {"created": "新增记录", "unchanged": "已导入过（未变）"}
+COUNT_LABELS = {"created": gettext_lazy("新增记录"), "unchanged": gettext_lazy("已导入过（未变）")}
 
 
 class StatementRefused(ValueError):
@@ -108,17 +110,22 @@ class StatementImportResult:
 def statement_import_refusal(*, user: User | None, county: Region) -> str:
     """Why `user` may not import statements for `county`, or "" (the upload page offers the
     counties this allows, and the import refuses by it)."""
-    return county_staff_refusal(user=user, county=county, doing="导入对账单")
+    return county_staff_refusal(user=user, county=county, doing=IMPORT_STATEMENTS)
 
 
 def _check(*, source: str, county: Region, month: datetime.date, actor: User | None) -> None:
     if source not in SOURCES:
-        raise StatementRefused(f"未知的对账单来源：{source}（应为 tax 或 bank）")
+        raise StatementRefused(
+            _("未知的对账单来源：%(source)s（应为 tax 或 bank）") % {"source": source}
+        )
     refusal = statement_import_refusal(user=actor, county=county)
     if refusal:
         raise StatementRefused(refusal)
     if month.replace(day=1) > timezone.localdate().replace(day=1):
-        raise StatementRefused(f"所属月份 {month:%Y-%m} 晚于本月，对账单只能在月份开始后导入")
+        raise StatementRefused(
+            _("所属月份 %(month)s 晚于本月，对账单只能在月份开始后导入")
+            % {"month": f"{month:%Y-%m}"}
+        )
 
 
 def _name_of(source_file) -> str:
@@ -167,7 +174,7 @@ def statement_import(
     if filename is None:
         filename = _name_of(source_file)
     result = StatementImportResult(source=source, county=county.code, month=month)
-    job_progress(job, progress=5, stage="核对文件")
+    job_progress(job, progress=5, stage=_("核对文件"))
     digest = _sha256(source_file)
     known = Statement.objects.filter(source=source, county=county, sha256=digest).first()
     if known is not None:
@@ -192,7 +199,7 @@ def statement_import(
             source_file.seek(0)
         return reader(source_file, month=month, filename=filename)
 
-    job_progress(job, progress=10, stage="读取并载入对账单")
+    job_progress(job, progress=10, stage=_("读取并载入对账单"))
     try:
         with transaction.atomic():
             tune_for_bulk_work()
@@ -208,7 +215,7 @@ def statement_import(
                 # Refused, or nothing new (the same rows in another file): no trace at all.
                 transaction.set_rollback(True)
             else:
-                job_progress(job, progress=95, stage="保存")
+                job_progress(job, progress=95, stage=pgettext("import stage", "保存"))
                 _record(statement, result, actor)
     except SpreadsheetError as exc:
         raise StatementRefused(exc.message) from None
@@ -227,7 +234,7 @@ def _statement_create(
             )  # fmt: skip
     except IntegrityError:
         # The same file, imported by someone else a moment ago (the digest is unique).
-        raise StatementRefused("该文件刚刚由他人导入，请在导入记录中查看结果") from None
+        raise StatementRefused(_("该文件刚刚由他人导入，请在导入记录中查看结果")) from None
 
 
 @dataclass(frozen=True)
@@ -361,8 +368,9 @@ def _staged(kind: _Kind, statement: Statement, rows, read: StatementRead, result
                 rejected.append(
                     Rejection(
                         row_no, kind.key_label,
-                        f"{kind.key_label} {key} 已在 {str(month)[:7]} 月"
-                        f"{SOURCES[statement.source]}中，内容不一致",
+                        _("%(label)s %(key)s 已在 %(month)s 月%(statement)s中，内容不一致")
+                        % {"label": kind.key_label, "key": key, "month": str(month)[:7],
+                           "statement": SOURCES[statement.source]},
                         key,
                     )
                 )  # fmt: skip
@@ -391,7 +399,8 @@ def _repeats(kind: _Kind, repeated: list[tuple[int, str, int]]) -> list[Rejectio
         Rejection(
             row_no,
             kind.key_label,
-            f"{kind.key_label} {key} 在文件中重复出现（与第{first}行相同）",
+            _("%(label)s %(key)s 在文件中重复出现（与第%(first)s行相同）")
+            % {"label": kind.key_label, "key": key, "first": first},
             key,
         )
         for row_no, key, first in repeated
@@ -493,7 +502,9 @@ def statement_job_run(*, job_id: int) -> ImportJob:
     except (StatementRefused, ValueError) as exc:
         job_fail(job=job, message=str(exc))
     except Exception as exc:
-        job_fail(job=job, message=f"导入时发生系统错误：{type(exc).__name__}")
+        job_fail(
+            job=job, message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__}
+        )
         raise
     else:
         _job_finish(job, result)
@@ -503,13 +514,13 @@ def statement_job_run(*, job_id: int) -> ImportJob:
 
 def _job_finish(job: ImportJob, result: StatementImportResult) -> None:
     summary = result.as_dict(rejected_limit=200)
-    summary["count_labels"] = COUNT_LABELS
+    summary["count_labels"] = {key: str(label) for key, label in COUNT_LABELS.items()}
     with transaction.atomic():
         job_record_rejections(job=job, rejections=result.rejected)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.DONE,
             progress=100,
-            stage="完成",
+            stage=_("完成"),
             summary=summary,
             finished_at=timezone.now(),
         )

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from collection.models import Payment
 from collection.services.payments import (
@@ -59,16 +61,16 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAID_AT_HOUR = datetime.time(12, 0)
 
 LABELS = {
-    "voucher_no": "电子税票号码",
-    "id_number": "证件号码",
-    "name": "姓名",
-    "contribution_year": "缴费年度",
-    "tier": "缴费档次",
-    "amount": "实缴金额",
-    "kind": "缴费类型",
-    "paid_on": "入库日期",
-    "channel": "缴费渠道",
-    "tax_office": "主管税务机关",
+    "voucher_no": gettext_lazy("电子税票号码"),
+    "id_number": gettext_lazy("证件号码"),
+    "name": gettext_lazy("姓名"),
+    "contribution_year": gettext_lazy("缴费年度"),
+    "tier": gettext_lazy("缴费档次"),
+    "amount": gettext_lazy("实缴金额"),
+    "kind": gettext_lazy("缴费类型"),
+    "paid_on": gettext_lazy("入库日期"),
+    "channel": gettext_lazy("缴费渠道"),
+    "tax_office": gettext_lazy("主管税务机关"),
 }
 KINDS = {
     SyncedRecord.Kind.NORMAL: Payment.Kind.PERSONAL,
@@ -87,8 +89,13 @@ _TAX_OFFICE_MAX = 20
 _REASON_MAX = 200
 _RACE_ATTEMPTS = 3
 
-NOT_ON_FILE = "证件号码不在本县参保人名册中"
-HELD_NOT_REVERSIBLE = "挂起记录请在对账差异中处理"
+NOT_ON_FILE = gettext_lazy("证件号码不在本县参保人名册中")
+HELD_NOT_REVERSIBLE = gettext_lazy("挂起记录请在对账差异中处理")
+
+
+def _separator() -> str:
+    """What joins a record's reasons into one answer."""
+    return pgettext("list separator", "；")
 
 
 def voucher_is_wellformed(value: str) -> bool:
@@ -161,17 +168,20 @@ def _text(record: dict, field: str, errors: list[str], *, max_length: int) -> st
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if value is None or (isinstance(value, str) and not value.strip()):
-        errors.append(f"〈{label}〉不能为空")
+        errors.append(_("〈%(label)s〉不能为空") % {"label": label})
         return ""
     if not isinstance(value, str):
-        errors.append(f"〈{label}〉应为文本")
+        errors.append(_("〈%(label)s〉应为文本") % {"label": label})
         return ""
     value = value.strip()
     if len(value) > max_length:
-        errors.append(f"〈{label}〉不能超过 {max_length} 个字符：{value[:max_length]}…")
+        errors.append(
+            _("〈%(label)s〉不能超过 %(max)s 个字符：%(value)s…")
+            % {"label": label, "max": max_length, "value": value[:max_length]}
+        )
         return ""
     if any(ord(ch) < 32 for ch in value):
-        errors.append(f"〈{label}〉含有控制字符")
+        errors.append(_("〈%(label)s〉含有控制字符") % {"label": label})
         return ""
     return value
 
@@ -180,21 +190,26 @@ def _money(record: dict, field: str, errors: list[str]) -> Decimal | None:
     value = record.get(field)
     label = LABELS[field]
     if value is None or (isinstance(value, str) and not value.strip()):
-        errors.append(f"〈{label}〉不能为空")
+        errors.append(_("〈%(label)s〉不能为空") % {"label": label})
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        errors.append(f'〈{label}〉应为十进制数字符串，如 "300.00"')
+        errors.append(_('〈%(label)s〉应为十进制数字符串，如 "300.00"') % {"label": label})
         return None
     text = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
     # Stricter than a clerk's entry (no "元", no separators, fits the column); then the
     # project's one rule for amounts.
     if not text.startswith("-") and not _AMOUNT.fullmatch(text):
-        errors.append(f'〈{label}〉格式错误，应为十进制数，如 "300.00"：{text[:30]}')
+        errors.append(
+            _('〈%(label)s〉格式错误，应为十进制数，如 "300.00"：%(value)s')
+            % {"label": label, "value": text[:30]}
+        )
         return None
     try:
         return parse_amount(text)
     except InvalidAmount as exc:
-        errors.append(f"〈{label}〉{str(exc).removeprefix('金额')}")
+        # pension.money words its reasons about "the amount": the field's label says which.
+        reason = str(exc).removeprefix(pgettext("start of an amount's error", "金额")).strip()
+        errors.append(_("〈%(label)s〉%(reason)s") % {"label": label, "reason": reason})
         return None
 
 
@@ -204,10 +219,13 @@ def _year(record: dict, today: datetime.date, errors: list[str]) -> int:
     if isinstance(value, str) and _YEAR.fullmatch(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
-        errors.append(f"〈{label}〉应为四位年份，如 2023")
+        errors.append(_("〈%(label)s〉应为四位年份，如 2023") % {"label": label})
         return 0
     if not FIRST_YEAR <= value <= today.year + 1:
-        errors.append(f"〈{label}〉应在 {FIRST_YEAR} 至 {today.year + 1} 年之间：{value}")
+        errors.append(
+            _("〈%(label)s〉应在 %(first)s 至 %(last)s 年之间：%(value)s")
+            % {"label": label, "first": FIRST_YEAR, "last": today.year + 1, "value": value}
+        )
         return 0
     return value
 
@@ -216,18 +234,25 @@ def _paid_on(record: dict, today: datetime.date, errors: list[str]) -> datetime.
     value = record.get("paid_on")
     label = LABELS["paid_on"]
     if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
-        errors.append(f"〈{label}〉应为 YYYY-MM-DD 格式的日期")
+        errors.append(_("〈%(label)s〉应为 YYYY-MM-DD 格式的日期") % {"label": label})
         return None
     try:
         day = datetime.date.fromisoformat(value.strip())
     except ValueError:
-        errors.append(f"〈{label}〉不是有效日期：{value.strip()}")
+        errors.append(
+            _("〈%(label)s〉不是有效日期：%(value)s") % {"label": label, "value": value.strip()}
+        )
         return None
     if day > today:
-        errors.append(f"〈{label}〉晚于今天：{day.isoformat()}")
+        errors.append(
+            _("〈%(label)s〉晚于今天：%(value)s") % {"label": label, "value": day.isoformat()}
+        )
         return None
     if day.year < FIRST_YEAR:
-        errors.append(f"〈{label}〉早于 {FIRST_YEAR} 年：{day.isoformat()}")
+        errors.append(
+            _("〈%(label)s〉早于 %(first)s 年：%(value)s")
+            % {"label": label, "first": FIRST_YEAR, "value": day.isoformat()}
+        )
         return None
     return day
 
@@ -236,30 +261,42 @@ def _choice(record: dict, field: str, allowed: Sequence[str], errors: list[str])
     value = record.get(field)
     if isinstance(value, str) and value.strip() in allowed:
         return value.strip()
-    shown = value if isinstance(value, str) else "（空）" if value is None else str(value)
-    errors.append(f"〈{LABELS[field]}〉应为 {'、'.join(allowed)} 之一：{shown[:30]}")
+    shown = value if isinstance(value, str) else _("（空）") if value is None else str(value)
+    errors.append(
+        _("〈%(label)s〉应为 %(choices)s 之一：%(value)s")
+        % {
+            "label": LABELS[field],
+            "choices": pgettext("enumeration separator", "、").join(allowed),
+            "value": shown[:30],
+        }
+    )
     return ""
 
 
 def record_validate(raw: object, *, today: datetime.date) -> tuple[SyncInput | None, list[str]]:
     """Check one record as sent; returns the record or the reasons (Chinese, naming fields)."""
     if not isinstance(raw, dict):
-        return None, ["记录应为 JSON 对象"]
+        return None, [_("记录应为 JSON 对象")]
     errors: list[str] = []
     voucher_no = _text(raw, "voucher_no", errors, max_length=40)
     if voucher_no and not voucher_is_wellformed(voucher_no):
-        errors.append(f"〈电子税票号码〉只能包含字母、数字和 . _ -：{voucher_no}")
+        errors.append(
+            _("〈%(label)s〉只能包含字母、数字和 . _ -：%(value)s")
+            % {"label": LABELS["voucher_no"], "value": voucher_no}
+        )
     id_number = ""
     raw_id = raw.get("id_number")
     if isinstance(raw_id, int) and not isinstance(raw_id, bool):
         raw_id = str(raw_id)
     if not isinstance(raw_id, str) or not raw_id.strip():
-        errors.append("〈证件号码〉不能为空")
+        errors.append(_("〈%(label)s〉不能为空") % {"label": LABELS["id_number"]})
     else:
         try:
             id_number = idnumber.validate(raw_id[:40], today=today)
         except idnumber.InvalidIDNumber as exc:
-            errors.append(f"〈证件号码〉{exc.message}")
+            errors.append(
+                _("〈%(label)s〉%(reason)s") % {"label": LABELS["id_number"], "reason": exc.message}
+            )
     name = _text(raw, "name", errors, max_length=_NAME_MAX)
     year = _year(raw, today, errors)
     tier = _money(raw, "tier", errors)
@@ -328,9 +365,12 @@ def sync_payments_batch(*, key: ApiKey, records: Sequence[object]) -> list[SyncR
     record `duplicate` and writes nothing.
     """
     if not records:
-        raise BatchRefused("记录列表不能为空")
+        raise BatchRefused(_("记录列表不能为空"))
     if len(records) > MAX_BATCH:
-        raise BatchRefused(f"一次最多提交 {MAX_BATCH} 条记录，本次 {len(records)} 条：请分批提交")
+        raise BatchRefused(
+            _("一次最多提交 %(max)s 条记录，本次 %(count)s 条：请分批提交")
+            % {"max": MAX_BATCH, "count": len(records)}
+        )
     today = timezone.localdate()
     results: list[SyncResult | None] = [None] * len(records)
     valid: list[tuple[int, SyncInput]] = []
@@ -340,7 +380,7 @@ def sync_payments_batch(*, key: ApiKey, records: Sequence[object]) -> list[SyncR
     for index, raw in enumerate(records):
         item, errors = record_validate(raw, today=today)
         if item is None:
-            results[index] = SyncResult(_echo_voucher(raw), REJECTED, "；".join(errors))
+            results[index] = SyncResult(_echo_voucher(raw), REJECTED, _separator().join(errors))
             continue
         items[index] = item
         earlier = first_of.get(item.voucher_no)
@@ -353,7 +393,8 @@ def sync_payments_batch(*, key: ApiKey, records: Sequence[object]) -> list[SyncR
             results[index] = SyncResult(
                 item.voucher_no,
                 REJECTED,
-                f"电子税票号码 {item.voucher_no} 在本批中重复出现，内容不一致",
+                _("电子税票号码 %(voucher)s 在本批中重复出现，内容不一致")
+                % {"voucher": item.voucher_no},
             )
     if valid:
         for attempt in range(1, _RACE_ATTEMPTS + 1):
@@ -375,7 +416,7 @@ def sync_payments_batch(*, key: ApiKey, records: Sequence[object]) -> list[SyncR
             results[index] = SyncResult(first.voucher_no, REJECTED, first.reason)
         else:
             results[index] = SyncResult(
-                items[index].voucher_no, DUPLICATE, "本批中重复出现，内容相同，只接收一次"
+                items[index].voucher_no, DUPLICATE, _("本批中重复出现，内容相同，只接收一次")
             )
     return [r for r in results if r is not None]
 
@@ -433,16 +474,18 @@ def _stored_contents(vouchers: list[str]) -> dict[str, tuple]:
 
 def _against_stored(item: SyncInput, stored: tuple) -> SyncResult:
     if item.content() == tuple(stored):
-        return SyncResult(item.voucher_no, DUPLICATE, "该记录已接收，内容相同，未重复入账")
+        return SyncResult(item.voucher_no, DUPLICATE, _("该记录已接收，内容相同，未重复入账"))
     return SyncResult(
-        item.voucher_no, REJECTED, f"电子税票号码 {item.voucher_no} 已接收，内容不一致"
+        item.voucher_no,
+        REJECTED,
+        _("电子税票号码 %(voucher)s 已接收，内容不一致") % {"voucher": item.voucher_no},
     )
 
 
 def _hold(plan: _Plan, category: str, reason: str) -> None:
     plan.status = SyncedRecord.Status.HELD
     plan.category = category
-    plan.hold_reason = reason[:_REASON_MAX]
+    plan.hold_reason = str(reason)[:_REASON_MAX]
 
 
 def _hold_if_not_postable(plan: _Plan) -> None:
@@ -453,13 +496,15 @@ def _hold_if_not_postable(plan: _Plan) -> None:
         _hold(
             plan,
             Discrepancy.Category.ID_MISMATCH,
-            f"〈姓名〉{item.name} 与参保人名册不一致（名册：{resident.name}）",
+            _("〈姓名〉%(name)s 与参保人名册不一致（名册：%(registered)s）")
+            % {"name": item.name, "registered": resident.name},
         )
     elif item.amount != item.tier:
         _hold(
             plan,
             Discrepancy.Category.NOT_A_TIER,
-            f"〈实缴金额〉{item.amount} 元与〈缴费档次〉{item.tier} 元不一致",
+            _("〈实缴金额〉%(amount)s 元与〈缴费档次〉%(tier)s 元不一致")
+            % {"amount": item.amount, "tier": item.tier},
         )
 
 
@@ -589,7 +634,7 @@ def _record_findings(*, key: ApiKey, held: list[_Plan], ids: dict[str, int]) -> 
             )
             for plan in held
         ),
-        note=f"接口密钥 {key.prefix}",
+        note=_("接口密钥 %(prefix)s") % {"prefix": key.prefix},
     )
 
 
@@ -614,11 +659,11 @@ class SyncInvalid(ValueError):
     """A malformed request body (400); `errors` maps each field to its reason in Chinese."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("；".join(errors.values()))
+        super().__init__(_separator().join(str(error) for error in errors.values()))
         self.errors = errors
 
 
-REVERSAL_KINDS = {"refund": "退费", "void": "作废"}
+REVERSAL_KINDS = {"refund": gettext_lazy("退费"), "void": gettext_lazy("作废")}
 _REVERSAL_REASON_MAX = 150
 
 
@@ -641,23 +686,23 @@ class ReversalResult:
 
 def _reversal_input(data: object) -> tuple[str, str, str]:
     if not isinstance(data, dict):
-        raise SyncInvalid({"body": "请求体应为 JSON 对象"})
+        raise SyncInvalid({"body": _("请求体应为 JSON 对象")})
     errors: dict[str, str] = {}
     voucher = data.get("reversal_voucher_no")
     if not isinstance(voucher, str) or not voucher.strip():
-        errors["reversal_voucher_no"] = "〈冲正电子税票号码〉不能为空"
+        errors["reversal_voucher_no"] = _("〈冲正电子税票号码〉不能为空")
     elif not voucher_is_wellformed(voucher.strip()):
-        errors["reversal_voucher_no"] = (
+        errors["reversal_voucher_no"] = _(
             "〈冲正电子税票号码〉只能包含字母、数字和 . _ -，最长 40 个字符"
         )
     kind = data.get("kind")
     if kind not in REVERSAL_KINDS:
-        errors["kind"] = "〈冲正类型〉应为 refund（退费）或 void（作废）"
+        errors["kind"] = _("〈冲正类型〉应为 refund（退费）或 void（作废）")
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "〈冲正原因〉不能为空"
+        errors["reason"] = _("〈冲正原因〉不能为空")
     elif len(reason.strip()) > _REVERSAL_REASON_MAX:
-        errors["reason"] = f"〈冲正原因〉不能超过 {_REVERSAL_REASON_MAX} 个字"
+        errors["reason"] = _("〈冲正原因〉不能超过 %(max)s 个字") % {"max": _REVERSAL_REASON_MAX}
     if errors:
         raise SyncInvalid(errors)
     return voucher.strip(), kind, reason.strip()
@@ -678,9 +723,11 @@ def sync_payment_reverse(*, key: ApiKey, voucher_no: str, data: object) -> Rever
             .first()
         )
         if record is None:
-            raise SyncRecordNotFound(f"没有电子税票号码为 {voucher_no} 的同步记录")
+            raise SyncRecordNotFound(
+                _("没有电子税票号码为 %(voucher)s 的同步记录") % {"voucher": voucher_no}
+            )
         if record.status == SyncedRecord.Status.HELD:
-            raise SyncConflict("held_record", HELD_NOT_REVERSIBLE)
+            raise SyncConflict("held_record", str(HELD_NOT_REVERSIBLE))
         payment = record.payment
         # One reversal at a time per resident, as for payments: a retried request waits for
         # the first and then finds its reversal.
@@ -691,17 +738,20 @@ def sync_payment_reverse(*, key: ApiKey, voucher_no: str, data: object) -> Rever
                 return ReversalResult(record=record, reversal=existing, created=False)
             raise SyncConflict(
                 "already_reversed",
-                f"电子税票号码 {voucher_no} 的缴费已由冲正凭证 {existing.voucher_no} 冲正",
+                _("电子税票号码 %(voucher)s 的缴费已由冲正凭证 %(reversal)s 冲正")
+                % {"voucher": voucher_no, "reversal": existing.voucher_no},
             )
         if Payment.objects.filter(source=payment.source, voucher_no=reversal_voucher).exists():
             raise SyncConflict(
-                "voucher_in_use", f"冲正电子税票号码 {reversal_voucher} 已被另一笔记录使用"
+                "voucher_in_use",
+                _("冲正电子税票号码 %(voucher)s 已被另一笔记录使用")
+                % {"voucher": reversal_voucher},
             )
         try:
             reversal = payment_reverse(
                 payment=payment,
                 voucher_no=reversal_voucher,
-                reason=f"{REVERSAL_KINDS[kind]}：{reason}",
+                reason=_("%(kind)s：%(reason)s") % {"kind": REVERSAL_KINDS[kind], "reason": reason},
                 recorded_by=key.account,
             )
         except PaymentRejected as exc:

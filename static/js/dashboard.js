@@ -11,22 +11,24 @@
   // milestones as a staircase (each rate holds from its due date on).
   function progressChart(element, data) {
     var chart = echarts.init(element, null, { renderer: "svg" });
+    // The series' names come translated with the figures (data.labels).
+    var labels = data.labels;
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis", valueFormatter: percent },
-      legend: { data: ["完成率", "进度节点"], top: 0 },
+      legend: { data: [labels.rate, labels.milestones], top: 0 },
       grid: { left: 48, right: 24, top: 36, bottom: 32 },
       xAxis: { type: "time", min: data.start, max: data.end },
       yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: [
         {
-          name: "完成率",
+          name: labels.rate,
           type: "line",
           showSymbol: data.points.length < 40,
           data: data.points,
         },
         {
-          name: "进度节点",
+          name: labels.milestones,
           type: "line",
           step: "end",
           symbol: "diamond",

@@ -3,26 +3,37 @@ import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collection.exporters.ledger import ledger_village_count, write_ledger
 from pension.models import Region
 
 
 class Command(BaseCommand):
-    help = "导出村级台账（xlsx）：每个村一个工作表，列出参保人、参保状态、特殊群体和当年缴费。"
+    help = gettext_lazy(
+        "导出村级台账（xlsx）：每个村一个工作表，列出参保人、参保状态、特殊群体和当年缴费。"
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse wraps the description with regular expressions, which need a str.
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("--region", required=True, help="县、乡镇或村的区划代码，如 530927203")
-        parser.add_argument("--year", required=True, type=int, help="缴费年度，如 2023")
-        parser.add_argument("--out", required=True, type=Path, help="输出文件，如 台账.xlsx")
-        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        parser.add_argument(
+            "--region", required=True, help=_("县、乡镇或村的区划代码，如 530927203")
+        )
+        parser.add_argument("--year", required=True, type=int, help=_("缴费年度，如 2023"))
+        parser.add_argument("--out", required=True, type=Path, help=_("输出文件，如 台账.xlsx"))
+        parser.add_argument("--json", action="store_true", help=_("以 JSON 输出结果"))
 
     def handle(self, *args, region, year, out, json, **options):
         found = Region.objects.filter(code=region).first()
         if found is None:
-            raise CommandError(f"没有区划代码为 {region} 的区划")
+            raise CommandError(_("没有区划代码为 %(code)s 的区划") % {"code": region})
         if found.level == Region.Level.GROUP:
-            raise CommandError("台账按村编制，请指定县、乡镇或村的区划代码")
+            raise CommandError(_("台账按村编制，请指定县、乡镇或村的区划代码"))
         # A failed run leaves no half-written file under the name the officer asked for.
         partial = out.with_name(out.name + ".part")
         try:
@@ -30,13 +41,23 @@ class Command(BaseCommand):
             os.replace(partial, out)
         except OSError as exc:
             partial.unlink(missing_ok=True)
-            raise CommandError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+            raise CommandError(
+                _("无法写入文件 %(file)s：%(reason)s")
+                % {"file": out, "reason": exc.strerror or exc}
+            ) from None
         villages = ledger_village_count(region_code=found.code)
         if json:
             self.stdout.write(self._json(found.code, year, villages, residents, out))
             return
         self.stdout.write(
-            f"已导出 {found.name} {year} 年度台账：{villages} 个村，{residents} 人 → {out}"
+            _("已导出 %(region)s %(year)s 年度台账：%(villages)s 个村，%(residents)s 人 → %(out)s")
+            % {
+                "region": found.name,
+                "year": year,
+                "villages": villages,
+                "residents": residents,
+                "out": out,
+            }
         )
 
     @staticmethod

@@ -4,6 +4,8 @@ from json import dumps
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collection.exporters.notices import group_notice, write_notices
 from collection.models import Notice
@@ -20,39 +22,48 @@ COMMAND_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLA
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "生成村民小组公示（xlsx）：--month 为某月缴费公示，--year 与 --kind 为年度已缴费/"
         "未缴费名单；每个村一个文件，每个村民小组一个工作表，身份号码已遮蔽。"
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse wraps the description with regular expressions, which need a str.
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser):
-        parser.add_argument("--region", required=True, help="县、乡镇或村的区划代码，如 530927203")
-        parser.add_argument("--month", help="月度公示的月份 YYYY-MM，如 2023-05")
-        parser.add_argument("--year", help="年度名单的缴费年度 YYYY，如 2023")
         parser.add_argument(
-            "--kind", choices=[Notice.Kind.PAID, Notice.Kind.UNPAID], help="paid 或 unpaid"
+            "--region", required=True, help=_("县、乡镇或村的区划代码，如 530927203")
         )
-        parser.add_argument("--out", required=True, type=Path, help="输出目录")
+        parser.add_argument("--month", help=_("月度公示的月份 YYYY-MM，如 2023-05"))
+        parser.add_argument("--year", help=_("年度名单的缴费年度 YYYY，如 2023"))
+        parser.add_argument(
+            "--kind", choices=[Notice.Kind.PAID, Notice.Kind.UNPAID], help=_("paid 或 unpaid")
+        )
+        parser.add_argument("--out", required=True, type=Path, help=_("输出目录"))
         parser.add_argument(
             "--user",
-            help="以该工作人员的身份生成（与页面相同的岗位和辖区检查）；不填则为系统生成",
+            help=_("以该工作人员的身份生成（与页面相同的岗位和辖区检查）；不填则为系统生成"),
         )
-        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        parser.add_argument("--json", action="store_true", help=_("以 JSON 输出结果"))
 
     def handle(self, *args, region, month, year, kind, out, user, json, **options):
         kind, period = self._kind_and_period(month, year, kind)
         found = Region.objects.filter(code=region).first()
         if found is None:
-            raise CommandError(f"区划代码 {region} 不存在")
+            raise CommandError(_("区划代码 %(code)s 不存在") % {"code": region})
         if found.level not in COMMAND_LEVELS:
-            raise CommandError(f"区划代码 {region} 不是县、乡镇或村：公示按村生成")
+            raise CommandError(
+                _("区划代码 %(code)s 不是县、乡镇或村：公示按村生成") % {"code": region}
+            )
         actor = self._actor(user)
         try:
             notice_check(region=found, kind=kind, period=period, actor=actor)
         except NoticeRejected as exc:
             raise CommandError(str(exc)) from None
         if not out.is_dir():
-            raise CommandError(f"输出目录 {out} 不存在")
+            raise CommandError(_("输出目录 %(dir)s 不存在") % {"dir": out})
 
         # Files are written under a temporary name first and the notices marked generated
         # only once every file is complete; a failure leaves neither files nor marks.
@@ -60,11 +71,14 @@ class Command(BaseCommand):
         try:
             result = self._write_and_mark(found, kind, period, actor, out, written)
         except BaseException as exc:
-            for partial, _ in written:
+            for partial, _final in written:
                 partial.unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 reason = exc.strerror or exc
-                raise CommandError(f"无法写入文件 {exc.filename}：{reason}") from None
+                raise CommandError(
+                    _("无法写入文件 %(file)s：%(reason)s")
+                    % {"file": exc.filename, "reason": reason}
+                ) from None
             if isinstance(exc, NoticeRejected):
                 raise CommandError(str(exc)) from None
             raise
@@ -88,22 +102,33 @@ class Command(BaseCommand):
             return
         label = Notice.Kind(kind).label
         self.stdout.write(
-            f"已生成 {found.name} {period} {label}：{len(files)} 个村，{result.groups} 个村民小组，"
-            f"{result.rows} 人次 → {out}"
+            _(
+                "已生成 %(region)s %(period)s %(kind)s：%(villages)s 个村，"
+                "%(groups)s 个村民小组，%(rows)s 人次 → %(out)s"
+            )
+            % {
+                "region": found.name,
+                "period": period,
+                "kind": label,
+                "villages": len(files),
+                "groups": result.groups,
+                "rows": result.rows,
+                "out": out,
+            }
         )
 
     @staticmethod
     def _kind_and_period(month, year, kind) -> tuple[str, str]:
         if bool(month) == bool(year):
             raise CommandError(
-                "请指定 --month（月度缴费公示）或 --year 与 --kind（年度名单），二者只能选其一"
+                _("请指定 --month（月度缴费公示）或 --year 与 --kind（年度名单），二者只能选其一")
             )
         if month:
             if kind:
-                raise CommandError("--kind 只用于年度名单（--year），月度公示不需要")
+                raise CommandError(_("--kind 只用于年度名单（--year），月度公示不需要"))
             return Notice.Kind.MONTHLY.value, month
         if not kind:
-            raise CommandError("年度名单需要 --kind：paid（已缴费）或 unpaid（未缴费）")
+            raise CommandError(_("年度名单需要 --kind：paid（已缴费）或 unpaid（未缴费）"))
         return kind, year
 
     @staticmethod
@@ -112,14 +137,14 @@ class Command(BaseCommand):
             return None
         user = User.objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"没有用户名为 {username} 的工作人员")
+            raise CommandError(_("没有用户名为 %(username)s 的工作人员") % {"username": username})
         return user
 
     @staticmethod
     def _write_and_mark(region, kind, period, actor, out: Path, written: list) -> NoticeGeneration:
         counts: dict[str, int] = {}
         lines = notices_by_group(region=region, kind=kind, period=period)
-        for _, members in groupby(lines, key=lambda item: item[0].parent_id):
+        for _village, members in groupby(lines, key=lambda item: item[0].parent_id):
             notices = []
             for group, rows in members:
                 counts[group.code] = len(rows)

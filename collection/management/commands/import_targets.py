@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from collection.services.progress import TargetImportResult, TargetRefused, targets_import
 from pension.models import Region
@@ -11,29 +13,38 @@ SHOWN_REJECTIONS = 50
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "导入参保任务数表（列：乡镇、村、任务数；村留空为乡镇任务数）：按本县区划名称匹配，"
         "已有任务数的更新；任何一行有错误则全部不导入。"
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse wraps the description with regular expressions, which need a str.
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="xlsx、xls 或 csv 文件")
-        parser.add_argument("--county", required=True, help="县级区划代码，如 530927")
-        parser.add_argument("--year", required=True, type=int, help="缴费年度，如 2023")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="以 JSON 输出结果")
+        parser.add_argument("file", type=Path, help=_("xlsx、xls 或 csv 文件"))
+        parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))
+        parser.add_argument("--year", required=True, type=int, help=_("缴费年度，如 2023"))
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help=_("以 JSON 输出结果")
+        )
 
     def handle(self, *args, file: Path, county: str, year: int, as_json: bool, **options):
         region = Region.objects.filter(code=county, level=Region.Level.COUNTY).first()
         if region is None:
-            raise CommandError(f"没有区划代码为 {county} 的县")
+            raise CommandError(_("没有区划代码为 %(code)s 的县") % {"code": county})
         if not file.is_file():
-            raise CommandError(f"文件不存在：{file}")
+            raise CommandError(_("文件不存在：%(file)s") % {"file": file})
         try:
             result = targets_import(
                 source=file, county=region, year=year, actor=None, filename=file.name
             )
         except SpreadsheetError as exc:
-            raise CommandError(f"无法导入 {file.name}：{exc.message}") from None
+            raise CommandError(
+                _("无法导入 %(file)s：%(reason)s") % {"file": file.name, "reason": exc.message}
+            ) from None
         except TargetRefused as exc:
             raise CommandError(str(exc)) from None
         if as_json:
@@ -45,14 +56,38 @@ class Command(BaseCommand):
             raise CommandError(result.refused_reason)
 
     def summary(self, region: Region, year: int, result: TargetImportResult) -> None:
-        heading = "未导入" if result.refused_reason else "导入完成"
+        if result.refused_reason:
+            message = _(
+                "%(region)s %(year)s 年度参保任务数未导入：共 %(rows)s 行，新增 %(created)s 个，"
+                "更新 %(updated)s 个，未变 %(unchanged)s 个，错误 %(rejected)s 行。"
+            )
+        else:
+            message = _(
+                "%(region)s %(year)s 年度参保任务数导入完成：共 %(rows)s 行，新增 %(created)s 个，"
+                "更新 %(updated)s 个，未变 %(unchanged)s 个，错误 %(rejected)s 行。"
+            )
         self.stdout.write(
-            f"{region.name} {year} 年度参保任务数{heading}：共 {result.rows} 行，"
-            f"新增 {result.created} 个，更新 {result.updated} 个，未变 {result.unchanged} 个，"
-            f"错误 {len(result.rejected)} 行。"
+            message
+            % {
+                "region": region.name,
+                "year": year,
+                "rows": result.rows,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "rejected": len(result.rejected),
+            }
         )
         for rejection in result.rejected[:SHOWN_REJECTIONS]:
             self.stdout.write(f"  {rejection}")
         hidden = len(result.rejected) - SHOWN_REJECTIONS
         if hidden > 0:
-            self.stdout.write(f"  ……另有 {hidden} 行错误，请用 --json 查看全部")
+            self.stdout.write(
+                "  "
+                + ngettext(
+                    "……另有 %(count)s 行错误，请用 --json 查看全部",
+                    "……另有 %(count)s 行错误，请用 --json 查看全部",
+                    hidden,
+                )
+                % {"count": hidden}
+            )

@@ -1,24 +1,31 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collection.services.proxy import ProxyBatchRefused, proxy_batch_generate
 from pension.models import Region
 
 
 class Command(BaseCommand):
-    help = "生成政府代缴批次（动态清零）：列出本县符合代缴条件且尚未代缴的人员。"
+    help = gettext_lazy("生成政府代缴批次（动态清零）：列出本县符合代缴条件且尚未代缴的人员。")
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse wraps the description with regular expressions, which need a str.
+        self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("--county", required=True, help="县级区划代码，如 530927")
-        parser.add_argument("--year", required=True, type=int, help="缴费年度，如 2023")
-        parser.add_argument("--dry-run", action="store_true", help="只试算并报告，不写入")
-        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))
+        parser.add_argument("--year", required=True, type=int, help=_("缴费年度，如 2023"))
+        parser.add_argument("--dry-run", action="store_true", help=_("只试算并报告，不写入"))
+        parser.add_argument("--json", action="store_true", help=_("以 JSON 输出结果"))
 
     def handle(self, *args, county, year, dry_run, json, **options):
         region = Region.objects.filter(code=county, level=Region.Level.COUNTY).first()
         if region is None:
-            raise CommandError(f"没有区划代码为 {county} 的县")
+            raise CommandError(_("没有区划代码为 %(code)s 的县") % {"code": county})
         try:
             result = proxy_batch_generate(county=region, year=year, actor=None, dry_run=dry_run)
         except ProxyBatchRefused as exc:
@@ -27,12 +34,26 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(result.as_dict()))
             return
         self.stdout.write(
-            f"{region.name} {year} 年度：符合代缴条件 {result.qualifying} 人，"
-            f"已代缴 {result.already_paid} 人，本次新增 {result.added} 人，"
-            f"批次共 {result.in_batch} 人。"
+            _(
+                "%(region)s %(year)s 年度：符合代缴条件 %(qualifying)s 人，"
+                "已代缴 %(already_paid)s 人，本次新增 %(added)s 人，批次共 %(in_batch)s 人。"
+            )
+            % {
+                "region": region.name,
+                "year": year,
+                "qualifying": result.qualifying,
+                "already_paid": result.already_paid,
+                "added": result.added,
+                "in_batch": result.in_batch,
+            }
         )
-        batch = f"批次 #{result.batch.pk}，" if result.batch else ""
-        self.stdout.write(f"{batch}{result.status_label}")
+        if result.batch:
+            self.stdout.write(
+                _("批次 #%(id)s，%(status)s")
+                % {"id": result.batch.pk, "status": result.status_label}
+            )
+        else:
+            self.stdout.write(str(result.status_label))
 
 
 def _dumps(summary: dict) -> str:

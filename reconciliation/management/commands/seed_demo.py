@@ -2,22 +2,29 @@ import json
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from collection.demo import demo_seed
 from reconciliation.demo import reconciliation_demo_seed
 
 
 class Command(BaseCommand):
-    help = (
-        "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录、各角色演示账号，"
-        "以及沧源县一个月的税务、银行对账单和对账结果。"
-    )
+    @property
+    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
+        return _(
+            "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录、各角色演示账号，"
+            "以及沧源县一个月的税务、银行对账单和对账结果。"
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("--residents", type=int, default=20_000, help="参保人数（默认 20000）")
-        parser.add_argument("--seed", type=int, default=2023, help="随机种子；相同种子生成相同数据")
-        parser.add_argument("--year", type=int, default=2023, help="缴费年度（默认 2023）")
-        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        parser.add_argument(
+            "--residents", type=int, default=20_000, help=_("参保人数（默认 20000）")
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2023, help=_("随机种子；相同种子生成相同数据")
+        )
+        parser.add_argument("--year", type=int, default=2023, help=_("缴费年度（默认 2023）"))
+        parser.add_argument("--json", action="store_true", help=_("以 JSON 输出结果"))
 
     def handle(self, *args, residents, seed, year, json, **options):
         started = time.perf_counter()
@@ -29,25 +36,39 @@ class Command(BaseCommand):
             return
         if result.created:
             self.stdout.write(
-                f"已生成演示数据：区划 {result.regions} 个，参保人 {result.residents} 人，"
-                f"特殊群体身份 {result.memberships} 条，缴费记录 {result.payments} 笔，"
-                f"用时 {seconds} 秒。"
+                _(
+                    "已生成演示数据：区划 %(regions)s 个，参保人 %(residents)s 人，"
+                    "特殊群体身份 %(memberships)s 条，缴费记录 %(payments)s 笔，"
+                    "用时 %(seconds)s 秒。"
+                )
+                % {
+                    "regions": result.regions,
+                    "residents": result.residents,
+                    "memberships": result.memberships,
+                    "payments": result.payments,
+                    "seconds": seconds,
+                }
             )
         else:
-            self.stdout.write("数据库中已有参保人，未重复生成演示数据。")
+            self.stdout.write(_("数据库中已有参保人，未重复生成演示数据。"))
         if reconciliation.created:
             self.stdout.write(
-                f"已导入沧源县 {reconciliation.month:%Y-%m} 的税务征收明细 "
-                f"{reconciliation.tax_rows} 笔、银行流水 {reconciliation.bank_rows} 笔并完成对账。"
+                _(
+                    "已导入沧源县 %(month)s 的税务征收明细 %(tax_rows)s 笔、"
+                    "银行流水 %(bank_rows)s 笔并完成对账。"
+                )
+                % {
+                    "month": f"{reconciliation.month:%Y-%m}",
+                    "tax_rows": reconciliation.tax_rows,
+                    "bank_rows": reconciliation.bank_rows,
+                }
             )
-        self.stdout.write("演示账号（用户名 / 密码 / 角色）：")
+        self.stdout.write(_("演示账号（用户名 / 密码 / 角色）："))
         for username, password, description in result.users:
             self.stdout.write(f"  {username:<16} {password:<12} {description}")
         if reconciliation.api_key:
-            self.stdout.write(
-                "沧源县税务局接口密钥（只显示这一次）：\n"
-                f"  Authorization: Bearer {reconciliation.api_key}"
-            )
+            self.stdout.write(_("沧源县税务局接口密钥（只显示这一次）："))
+            self.stdout.write(f"  Authorization: Bearer {reconciliation.api_key}")
 
     @staticmethod
     def _json(result, reconciliation, seconds) -> str:
