@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collection.models import Payment
 from pension import idnumber
+from pension.filters import SortFilter
 
 
 class PaymentFilter(django_filters.FilterSet):
@@ -32,15 +33,18 @@ class PaymentFilter(django_filters.FilterSet):
         label=_("至"), field_name="paid_at", lookup_expr="date__lte"
     )
     q = django_filters.CharFilter(label=_("身份证号码、姓名或凭证号"), method="search")
-    sort = django_filters.OrderingFilter(
-        label=_("排序"),
+    sort = SortFilter(
         fields=(
             ("paid_at", "paid_at"),
             ("amount", "amount"),
             ("contribution_year", "year"),
             ("resident__name", "name"),
         ),
-    )
+        field_labels={
+            "paid_at": _("缴费时间"), "amount": _("金额"), "contribution_year": _("缴费年度"),
+            "resident__name": _("姓名"),
+        },
+    )  # fmt: skip
 
     class Meta:
         model = Payment

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Finding, Resident
 from pension import idnumber
+from pension.filters import SortFilter
 
 
 class FindingFilter(django_filters.FilterSet):
@@ -47,8 +48,7 @@ class ResidentFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(
         label=_("区划代码"), field_name="village__code", lookup_expr="startswith"
     )
-    sort = django_filters.OrderingFilter(
-        label=_("排序"),
+    sort = SortFilter(
         fields=(
             ("village_id", "village"),
             ("name", "name"),
@@ -56,7 +56,7 @@ class ResidentFilter(django_filters.FilterSet):
             ("status", "status"),
         ),
         field_labels={
-            "village": _("村(社区)"), "name": _("姓名"), "birth_date": _("出生日期"),
+            "village_id": _("村(社区)"), "name": _("姓名"), "birth_date": _("出生日期"),
             "status": _("参保状态"),
         },
     )  # fmt: skip
