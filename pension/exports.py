@@ -8,6 +8,7 @@ requester's region: the rows are chosen again when the task runs, from the reque
 
 from __future__ import annotations
 
+import datetime
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -133,9 +135,27 @@ def export_job_run(*, job_id: int) -> ExportJob:
     return job
 
 
+def export_files_expire(*, now: datetime.datetime | None = None) -> int:
+    """Delete the workbooks written more than EXPORT_RETENTION_DAYS ago; their jobs stay, with
+    no file, as the record of who exported what and when. Safe to run again: a job whose file
+    is gone is not looked at twice. Returns how many files were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    expired = ExportJob.objects.filter(finished_at__lt=cutoff).exclude(file="")
+    names = list(expired.values_list("pk", "file"))
+    storage = ExportJob._meta.get_field("file").storage
+    for _pk, name in names:
+        storage.delete(name)  # a file already gone is no error
+    ExportJob.objects.filter(pk__in=[pk for pk, _name in names]).update(file="")
+    if names:
+        logger.info("deleted %s exported files older than %s", len(names), cutoff.date())
+    return len(names)
+
+
 __all__ = [
     "ExportKind",
     "ExportRefused",
+    "export_files_expire",
     "export_job_create",
     "export_job_run",
     "export_kind",

@@ -135,6 +135,9 @@ IMPORT_INBOX = Path(env_str("IMPORT_INBOX") or MEDIA_ROOT / "inbox")
 # 双限 for village agents when a province has no contribution schedule for the year (a schedule
 # carries its own limits, edited in the admin): days a receipt may stay unremitted, and yuan.
 CASH_LIMIT_DAYS = env_int("CASH_LIMIT_DAYS", 10)
+# An exported workbook holds personal data: its file is deleted this many days after it was
+# written (the job stays, as the record of who exported what and when).
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
 CASH_LIMIT_AMOUNT = env_str("CASH_LIMIT_AMOUNT") or "10000.00"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

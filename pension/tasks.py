@@ -10,3 +10,10 @@ def run_export_job(job_id: int) -> int:
     from pension.exports import export_job_run
 
     return export_job_run(job_id=job_id).rows
+
+
+@shared_task(acks_late=True)
+def expire_export_files() -> int:
+    from pension.exports import export_files_expire
+
+    return export_files_expire()

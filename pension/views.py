@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -224,6 +225,11 @@ class ExportJobDetailView(LoginRequiredMixin, DetailView):
         if self.request.headers.get("HX-Request"):
             return ["pension/_export_job_status.html"]
         return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["retention_days"] = settings.EXPORT_RETENTION_DAYS
+        return context
 
 
 class ExportJobDownloadView(ExportJobDetailView):

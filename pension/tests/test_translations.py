@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from pension.tests import translation_scan
 
@@ -136,3 +137,11 @@ def test_every_page_of_the_navigation_renders_in_english(db, client, settings, r
     assert {url: r.status_code for url, r in answers.items() if r.status_code != 200} == {}
     assert all(r["Content-Language"] == "en" for r in answers.values())
     assert [label for _key, label, _url in entries if translation_scan.CHINESE.search(label)] == []
+
+
+def test_an_english_request_leaves_the_language_of_the_process_as_it_was(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    client.get(reverse("login"))
+
+    assert translation.get_language() == "zh-hans"
