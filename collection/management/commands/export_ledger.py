@@ -2,23 +2,19 @@ import json
 import os
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collection.exporters.ledger import ledger_village_count, write_ledger
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "导出村级台账（xlsx）：每个村一个工作表，列出参保人、参保状态、特殊群体和当年缴费。"
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse wraps the description with regular expressions, which need a str.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument(

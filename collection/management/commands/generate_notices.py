@@ -3,7 +3,7 @@ from itertools import groupby
 from json import dumps
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,21 +16,17 @@ from collection.services.notices import (
     notices_by_group,
     notices_generate,
 )
+from pension.management.base import TranslatedCommand
 from pension.models import Region, User
 
 COMMAND_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "生成村民小组公示（xlsx）：--month 为某月缴费公示，--year 与 --kind 为年度已缴费/"
         "未缴费名单；每个村一个文件，每个村民小组一个工作表，身份号码已遮蔽。"
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse wraps the description with regular expressions, which need a str.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument(

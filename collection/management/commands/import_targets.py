@@ -1,27 +1,23 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from collection.services.progress import TargetImportResult, TargetRefused, targets_import
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 from pension.spreadsheets import SpreadsheetError
 
 SHOWN_REJECTIONS = 50
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "导入参保任务数表（列：乡镇、村、任务数；村留空为乡镇任务数）：按本县区划名称匹配，"
         "已有任务数的更新；任何一行有错误则全部不导入。"
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse wraps the description with regular expressions, which need a str.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help=_("xlsx、xls 或 csv 文件"))

@@ -1,20 +1,16 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collection.services.proxy import ProxyBatchRefused, proxy_batch_generate
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy("生成政府代缴批次（动态清零）：列出本县符合代缴条件且尚未代缴的人员。")
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse wraps the description with regular expressions, which need a str.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))

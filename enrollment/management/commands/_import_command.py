@@ -6,11 +6,12 @@ import datetime
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from enrollment.services.imports import COUNT_LABELS, ImportOutcome
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 
 
@@ -21,12 +22,7 @@ def parse_day(value: str) -> datetime.date:
         raise CommandError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": value}) from None
 
 
-class ImportCommand(BaseCommand):
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # `help` is a lazy translation; argparse formats only text.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
-
+class ImportCommand(TranslatedCommand):
     def add_common_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path, help=_("xlsx、xls 或 csv 文件"))
         parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))

@@ -1,25 +1,21 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from pension.management.base import TranslatedCommand
 from pension.services import RegionImportResult, regions_import
 from pension.spreadsheets import SpreadsheetError
 
 SHOWN_REJECTIONS = 50
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "导入一个县的村（社区）和村民小组名单：已有代码更新名称，新代码新增，不删除任何区划。"
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse wraps the description with regular expressions, which need a str.
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument(

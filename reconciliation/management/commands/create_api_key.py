@@ -1,19 +1,18 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pension.management.base import TranslatedCommand
 from pension.models import Region, User
 from reconciliation.services.keys import ApiKeyRefused, api_key_create
 
 
-class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
-        return _(
-            "为一个县的税务局创建接口密钥。密钥只在此时显示一次，请立即交给税务局；"
-            "数据库只保存其摘要。"
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "为一个县的税务局创建接口密钥。密钥只在此时显示一次，请立即交给税务局；数据库只保存其摘要。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))

@@ -2,10 +2,11 @@ import datetime
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 from reconciliation.services.statements import (
     StatementImportResult,
@@ -26,13 +27,11 @@ def parse_month(value: str) -> datetime.date:
         ) from None
 
 
-class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
-        return _(
-            "导入一个县某月的对账单：税务征收明细（--source tax）或银行流水（--source bank），"
-            "xlsx、xls 或 csv；同一文件重复导入不会重复写入。"
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "导入一个县某月的对账单：税务征收明细（--source tax）或银行流水（--source bank），"
+        "xlsx、xls 或 csv；同一文件重复导入不会重复写入。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help=_("xlsx、xls 或 csv 文件"))

@@ -1,9 +1,10 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from pension.management.base import TranslatedCommand
 from pension.models import Region
 from reconciliation.management.commands.import_statement import parse_month
 from reconciliation.models import Discrepancy
@@ -16,13 +17,11 @@ LEDGERS = {
 }
 
 
-class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
-        return _(
-            "对一个县某月的税务征收明细、银行流水与系统缴费记录进行对账；再次执行将替换该月的"
-            "对账结果（历次结果保留），差异不会重复登记。"
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "对一个县某月的税务征收明细、银行流水与系统缴费记录进行对账；再次执行将替换该月的"
+        "对账结果（历次结果保留），差异不会重复登记。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--county", required=True, help=_("县级区划代码，如 530927"))

@@ -1,16 +1,16 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pension.management.base import TranslatedCommand
 from reconciliation.models import ApiKey
 from reconciliation.services.keys import ApiKeyRefused, api_key_revoke
 
 
-class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
-        return _("吊销一个接口密钥：此后用它的请求一律答复 401。")
+class Command(TranslatedCommand):
+    help = gettext_lazy("吊销一个接口密钥：此后用它的请求一律答复 401。")
 
     def add_arguments(self, parser):
         parser.add_argument("prefix", help=_("密钥前缀（rpk_ 之后的 8 位），见管理后台的密钥列表"))

@@ -1,20 +1,19 @@
 import json
 import time
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collection.demo import demo_seed
+from pension.management.base import TranslatedCommand
 from reconciliation.demo import reconciliation_demo_seed
 
 
-class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # translated when read: argparse wants a str, not a lazy one
-        return _(
-            "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录、各角色演示账号，"
-            "以及沧源县一个月的税务、银行对账单和对账结果。"
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "生成演示数据：两个县的村、组、参保人、特殊群体、缴费记录、各角色演示账号，"
+        "以及沧源县一个月的税务、银行对账单和对账结果。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
