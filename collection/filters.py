@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from collection.models import Payment
 from pension import idnumber
-from pension.filters import SortFilter
+from pension.filters import SortedFilterSet, SortFilter
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(SortedFilterSet):
     """The payments list (缴费记录): by year, kind, channel, source, place, day paid, and a
     person's ID number or name or a voucher; sorted by any of its columns."""
 
@@ -46,6 +46,10 @@ class PaymentFilter(django_filters.FilterSet):
         },
     )  # fmt: skip
 
+    # Newest first unless asked otherwise.
+    default_order = ("-paid_at",)
+    tiebreak = "-pk"
+
     class Meta:
         model = Payment
         fields = ["year", "kind", "channel", "source", "region", "paid_from", "paid_to", "q"]
@@ -58,10 +62,3 @@ class PaymentFilter(django_filters.FilterSet):
             | Q(resident__name__contains=text)
             | Q(voucher_no=text)
         )
-
-    @property
-    def qs(self):
-        # Newest first unless asked otherwise; a stable order so pages never overlap.
-        rows = super().qs
-        order = list(rows.query.order_by) or ["-paid_at"]
-        return rows.order_by(*order, "-pk")

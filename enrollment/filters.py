@@ -7,10 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Finding, Resident
 from pension import idnumber
-from pension.filters import SortFilter
+from pension.filters import SortedFilterSet, SortFilter
 
 
-class FindingFilter(django_filters.FilterSet):
+class FindingFilter(SortedFilterSet):
+    """The findings worklist (疑点处理): newest first unless sorted by a column."""
+
     kind = django_filters.ChoiceFilter(label=_("疑点类型"), choices=Finding.Kind.choices)
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=Finding.Status.choices, empty_label=_("全部状态")
@@ -19,6 +21,22 @@ class FindingFilter(django_filters.FilterSet):
         label=_("区划代码"), field_name="region__code", lookup_expr="startswith"
     )
     q = django_filters.CharFilter(label=_("姓名或身份证号"), method="search")
+    sort = SortFilter(
+        fields=(
+            ("created_at", "created"),
+            ("kind", "kind"),
+            ("name", "name"),
+            ("region_id", "region"),
+            ("status", "status"),
+        ),
+        field_labels={
+            "created_at": _("发现时间"), "kind": _("疑点类型"), "name": _("姓名"),
+            "region_id": _("村(社区)"), "status": _("状态"),
+        },
+    )  # fmt: skip
+
+    default_order = ("-created_at",)
+    tiebreak = "-pk"
 
     class Meta:
         model = Finding
@@ -38,7 +56,7 @@ class FindingFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__contains=value.strip()) | Q(id_number__startswith=number))
 
 
-class ResidentFilter(django_filters.FilterSet):
+class ResidentFilter(SortedFilterSet):
     """The resident list's filters and order, shared by the page and its export."""
 
     q = django_filters.CharFilter(label=_("身份证号码或姓名"), method="search")
@@ -61,16 +79,11 @@ class ResidentFilter(django_filters.FilterSet):
         },
     )  # fmt: skip
 
+    default_order = ("village_id", "name")
+
     class Meta:
         model = Resident
         fields = ["q", "status", "region"]
 
     def search(self, queryset, name, value):
         return queryset.search(value)
-
-    @property
-    def qs(self):
-        # A stable order under any sort, so that pages never repeat or skip a resident.
-        rows = super().qs
-        order = list(rows.query.order_by) or ["village_id", "name"]
-        return rows.order_by(*order, "pk")

@@ -161,32 +161,23 @@ class DepartmentUploadView(_UploadView):
 # --- findings ----------------------------------------------------------------------------
 
 
-class FindingListView(RegionScopedMixin, ListView):
+class FindingListView(FilteredListMixin, RegionScopedMixin, ListView):
     model = Finding
     template_name = "enrollment/finding_list.html"
     context_object_name = "findings"
     paginate_by = 50
 
-    def get_filter(self) -> FindingFilter:
+    def get_filterset(self) -> FindingFilter:
         return FindingFilter.for_worklist(
             self.request.GET, selectors.finding_list(user=self.request.user), request=self.request
         )
 
-    def get_queryset(self):
-        self.filterset = self.get_filter()
-        return self.filterset.qs
-
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context.update(
-            filter=self.filterset,
-            query=query.urlencode(),
+        return super().get_context_data(
             counts=selectors.open_finding_counts(user=self.request.user),
             can_resolve=self.request.user.can_manage_residents,
+            **kwargs,
         )
-        return context
 
 
 class FindingResolveView(ManageResidentsRequiredMixin, View):

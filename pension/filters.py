@@ -21,3 +21,18 @@ class SortFilter(django_filters.OrderingFilter):
         unnamed = [field for field in self.param_map.values() if field not in labels]
         if unnamed:
             raise ImproperlyConfigured(f"SortFilter fields without a label: {unnamed}")
+
+
+class SortedFilterSet(django_filters.FilterSet):
+    """A list's FilterSet whose rows come in a stable order, so that pages never repeat or
+    skip a row: the sort asked for, else the selector's order, else `default_order`; then
+    `tiebreak` to settle equal rows."""
+
+    default_order: tuple[str, ...] = ()
+    tiebreak = "pk"
+
+    @property
+    def qs(self):
+        rows = super().qs
+        order = list(rows.query.order_by) or list(self.default_order)
+        return rows.order_by(*order, self.tiebreak)

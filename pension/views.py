@@ -63,10 +63,11 @@ class FilteredListMixin:
     def base_queryset(self):
         raise NotImplementedError
 
+    def get_filterset(self):
+        return self.filterset_class(self.request.GET or None, queryset=self.base_queryset())
+
     def get_queryset(self):
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=self.base_queryset()
-        )
+        self.filterset = self.get_filterset()
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):

@@ -8,6 +8,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from pension import idnumber
+from pension.filters import SortedFilterSet, SortFilter
 from reconciliation.forms import MonthField
 from reconciliation.models import Discrepancy
 from reconciliation.selectors import visible_townships
@@ -19,7 +20,7 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
 
-class DiscrepancyFilter(django_filters.FilterSet):
+class DiscrepancyFilter(SortedFilterSet):
     """The worklist's filters. The township choices are the townships the request's user
     sees: a township code from elsewhere is an invalid choice, reported on the form and
     ignored, while the region scope of the queryset keeps its cases out anyway."""
@@ -35,6 +36,22 @@ class DiscrepancyFilter(django_filters.FilterSet):
         label=_("乡镇"), choices=[], method="in_township", empty_label=_("全部乡镇")
     )
     q = django_filters.CharFilter(label=_("电子税票号码、证件号码或姓名"), method="search")
+    sort = SortFilter(
+        fields=(
+            ("month", "month"),
+            ("category", "category"),
+            ("region_code", "region"),
+            ("name", "name"),
+            ("tax_amount", "tax"),
+            ("bank_amount", "bank"),
+            ("system_amount", "system"),
+        ),
+        field_labels={
+            "month": _("月份"), "category": _("差异类型"), "region_code": _("村(社区)"),
+            "name": _("姓名"), "tax_amount": _("税务(元)"), "bank_amount": _("银行(元)"),
+            "system_amount": _("系统(元)"),
+        },
+    )  # fmt: skip
 
     class Meta:
         model = Discrepancy

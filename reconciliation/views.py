@@ -25,7 +25,7 @@ from django.views.generic.detail import SingleObjectMixin
 from enrollment.models import Resident
 from pension.http import XLSX, attachment
 from pension.models import ImportJob, Region
-from pension.views import ManageResidentsRequiredMixin, RegionScopedMixin
+from pension.views import FilteredListMixin, ManageResidentsRequiredMixin, RegionScopedMixin
 from reconciliation import selectors
 from reconciliation.exporters import discrepancies_workbook, month_workbook
 from reconciliation.filters import DiscrepancyFilter
@@ -186,25 +186,16 @@ class DiscrepancyMixin(RegionScopedMixin):
         )
 
 
-class DiscrepancyListView(DiscrepancyMixin, ListView):
+class DiscrepancyListView(FilteredListMixin, DiscrepancyMixin, ListView):
     template_name = "reconciliation/discrepancy_list.html"
     context_object_name = "discrepancies"
     paginate_by = ITEMS_PER_PAGE
 
-    def get_queryset(self):
-        self.filterset = self.get_filter()
-        return self.filterset.qs
+    def get_filterset(self) -> DiscrepancyFilter:
+        return self.get_filter()
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context.update(
-            filter=self.filterset,
-            query=query.urlencode(),
-            nav_active="reconciliation",
-        )
-        return context
+        return super().get_context_data(nav_active="reconciliation", **kwargs)
 
 
 class DiscrepancyExportView(DiscrepancyMixin, View):

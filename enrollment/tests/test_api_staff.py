@@ -97,3 +97,15 @@ def test_the_finding_list_shows_open_findings_unless_asked_and_never_a_neighbour
     assert [f["id"] for f in by_default["results"]] == [open_one.pk]
     assert [f["id"] for f in resolved["results"]] == [closed.pk]
     assert by_default["results"][0]["kind_display"] == "本地无户籍"
+
+
+def test_the_finding_list_sorts_as_the_worklist_does(client, township_user, village):
+    for name in ("岩丙", "岩甲", "岩乙"):
+        finding_for(ResidentFactory(village=village, name=name))
+    client.force_login(township_user)
+
+    page = client.get(reverse("enrollment:finding_list"), {"sort": "-name"})
+    answer = client.get(FINDINGS, {"sort": "-name"}).json()
+
+    assert [f["id"] for f in answer["results"]] == [f.pk for f in page.context["findings"]]
+    assert [f["name"] for f in answer["results"]] == sorted(["岩丙", "岩甲", "岩乙"], reverse=True)

@@ -107,6 +107,42 @@ def test_the_export_with_no_status_asked_holds_the_open_findings_the_page_shows(
     assert [row[0] for row in rows] == ["本地无户籍"]
 
 
+def test_the_worklist_sorts_by_name_both_ways_and_the_export_follows(
+    client, township_user, village
+):
+    for name in ("岩丙", "岩甲", "岩乙"):
+        finding_for(ResidentFactory(village=village, name=name))
+    client.force_login(township_user)
+
+    ascending = client.get(reverse("enrollment:finding_list"), {"sort": "name"})
+    descending = client.get(reverse("enrollment:finding_list"), {"sort": "-name"})
+    export = client.get(reverse("enrollment:finding_export"), {"sort": "-name"})
+
+    assert [f.name for f in ascending.context["findings"]] == sorted(["岩丙", "岩甲", "岩乙"])
+    assert [f.name for f in descending.context["findings"]] == sorted(
+        ["岩丙", "岩甲", "岩乙"], reverse=True
+    )
+    rows = list(openpyxl.load_workbook(io.BytesIO(export.content)).active.values)[2:]
+    assert [row[2] for row in rows] == [f.name for f in descending.context["findings"]]
+
+
+def test_the_worklist_is_newest_first_unless_sorted_and_pages_never_repeat_a_finding(
+    client, township_user, village
+):
+    findings = [finding_for(ResidentFactory(village=village)) for _ in range(60)]
+    Finding.objects.update(created_at=timezone.now())  # all found at one moment
+    client.force_login(township_user)
+
+    pages = [
+        client.get(reverse("enrollment:finding_list"), {"sort": "kind", "page": n}) for n in (1, 2)
+    ]
+    newest = client.get(reverse("enrollment:finding_list"))
+
+    shown = [f.pk for page in pages for f in page.context["findings"]]
+    assert sorted(shown) == sorted(f.pk for f in findings)
+    assert newest.context["findings"][0] == findings[-1]
+
+
 def test_sealing_sets_a_resident_aside_and_unsealing_restores_the_status(
     client, township_user, resident
 ):

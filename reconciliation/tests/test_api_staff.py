@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from enrollment.tests.factories import ResidentFactory
 from reconciliation.models import Discrepancy
-from reconciliation.tests.factories_work import tax_not_posted
+from reconciliation.tests.factories_work import make_discrepancy, tax_not_posted
 
 DISCREPANCIES = reverse("api_staff_discrepancies")
 
@@ -29,6 +29,18 @@ def test_the_discrepancy_list_answers_what_the_worklist_shows(
     row = answer["results"][0]
     assert row["township_name"] == resident.village.parent.name and row["month"] == "2023-05-01"
     assert row["category_display"] == "税务已征收、系统未入账"
+
+
+def test_the_discrepancy_list_sorts_as_the_worklist_does(client, county_user, county, resident):
+    for name in ("岩丙", "岩甲", "岩乙"):
+        make_discrepancy(county, Discrepancy.Category.AMOUNT_DIFFERS, resident=resident, name=name)
+    client.force_login(county_user)
+
+    page = client.get(reverse("reconciliation:discrepancy_list"), {"sort": "-name"})
+    answer = client.get(DISCREPANCIES, {"sort": "-name"}).json()
+
+    assert [d["id"] for d in answer["results"]] == [d.pk for d in page.context["discrepancies"]]
+    assert [d["name"] for d in answer["results"]] == sorted(["岩丙", "岩甲", "岩乙"], reverse=True)
 
 
 def test_a_township_outside_the_users_region_is_refused(

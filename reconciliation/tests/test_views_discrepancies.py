@@ -200,6 +200,38 @@ def test_the_worklist_is_paginated_by_fifty(client, county_user, county, residen
     assert len(shown(client.get(LIST, {"page": 2}))) == 1
 
 
+def test_the_worklist_sorts_by_a_column_both_ways_and_the_export_follows(
+    client, county_user, county, resident
+):
+    small, large, none = (
+        make_discrepancy(county, C.AMOUNT_DIFFERS, resident=resident, tax_amount=amount)
+        for amount in (Decimal("200.00"), Decimal("1000.00"), None)
+    )
+    client.force_login(county_user)
+
+    ascending = client.get(LIST, {"sort": "tax"})
+    descending = client.get(LIST, {"sort": "-tax"})
+    export = client.get(EXPORT, {"sort": "-tax"})
+
+    # PostgreSQL puts a missing amount after every amount going up, before them going down.
+    assert shown(ascending) == [small.pk, large.pk, none.pk]
+    assert shown(descending) == [none.pk, large.pk, small.pk]
+    rows = list(openpyxl.load_workbook(io.BytesIO(export.content)).active.values)
+    assert [row[8] for row in rows[2:]] == [None, 1000, 200]
+
+
+def test_the_sort_links_keep_the_filters_and_turn_the_order_round(
+    client, county_user, county, resident
+):
+    make_discrepancy(county, C.AMOUNT_DIFFERS, resident=resident)
+    client.force_login(county_user)
+
+    page = client.get(LIST, {"category": C.AMOUNT_DIFFERS, "sort": "month"}).content.decode()
+
+    assert f'href="?category={C.AMOUNT_DIFFERS}&amp;sort=-month"' in page
+    assert '<input type="hidden" name="sort" value="month">' in page
+
+
 # --- the export ---------------------------------------------------------------------------------
 
 
