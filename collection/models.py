@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Resident, SpecialGroupMembership
@@ -543,6 +543,61 @@ class ProxyBatchItem(models.Model):
 
 
 # --- village agents: cash and remittances (双限) -------------------------------------------
+
+
+class ProxyGenerationQuerySet(RegionScopedQuerySet):
+    region_field = "county__code"
+
+
+class ProxyGeneration(models.Model):
+    """A generation of a county's proxy batch asked for from the batch list: on file at once as
+    pending, done by the worker, and followed by its page until it shows what it found."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="proxy_generations"
+    )
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    batch = models.ForeignKey(
+        ProxyBatch,
+        verbose_name=_("批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # What proxy_batch_generate found (ProxyBatchResult.as_dict), or {"error": ...}.
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+
+    objects = ProxyGenerationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("代缴批次生成")
+        verbose_name_plural = pgettext_lazy("plural", "代缴批次生成")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return gettext("%(county)s %(year)s 年代缴批次生成 #%(id)s") % {
+            "county": self.county_id,
+            "year": self.year,
+            "id": self.pk,
+        }
 
 
 class AgentProfile(models.Model):

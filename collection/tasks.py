@@ -32,6 +32,15 @@ def generate_proxy_batches(year: int | None = None) -> int:
     return added
 
 
+@shared_task(acks_late=True)
+def generate_proxy_batch(generation_id: int) -> str:
+    """A generation asked for from the batch list; a retry once it has started does nothing."""
+    from collection.services.proxy import proxy_generation_run
+
+    generation = proxy_generation_run(generation_id=generation_id)
+    return generation.status if generation else "skipped"
+
+
 # progress snapshots
 
 

@@ -48,6 +48,12 @@ urlpatterns = [
     # proxy batches (views/proxy.py)
     path("proxy/", proxy_views.ProxyBatchListView.as_view(), name="proxy_batch_list"),
     path("proxy/<int:pk>/", proxy_views.ProxyBatchDetailView.as_view(), name="proxy_batch_detail"),
+    path("proxy/generate/", proxy_views.ProxyGenerateView.as_view(), name="proxy_generate"),
+    path(
+        "proxy/generations/<int:pk>/",
+        proxy_views.ProxyGenerationDetailView.as_view(),
+        name="proxy_generation_detail",
+    ),
     path(
         "proxy/<int:pk>/approve/",
         proxy_views.ProxyBatchApproveView.as_view(),

@@ -10,18 +10,24 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
 from collection.exporters.proxy import write_proxy_receipts
-from collection.models import ProxyBatch
+from collection.models import ProxyBatch, ProxyGeneration
 from collection.services.proxy import (
     ProxyBatchRefused,
+    ProxyBatchResult,
     proxy_batch_approve,
     proxy_batch_may_act,
+    proxy_batch_may_generate,
     proxy_batch_post_queue,
+    proxy_generation_queue,
 )
+from collection.services.schedules import schedule_years
+from pension.dashboard import campaign_year
 from pension.http import XLSX
 from pension.models import Region, User
 from pension.views import RegionScopedMixin
@@ -34,11 +40,12 @@ class ProxyBatchMixin(RegionScopedMixin):
 
     model = ProxyBatch
 
+    def counties(self):
+        # The scope goes through the counties the user sees: a township user sees none.
+        return Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
+
     def get_queryset(self):
-        # ProxyBatchQuerySet.region_field names the foreign key's column ("county_id"), which
-        # a prefix lookup cannot follow, so the scope goes through the regions the user sees.
-        counties = Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
-        return ProxyBatch.objects.filter(county__in=counties).select_related(
+        return ProxyBatch.objects.filter(county__in=self.counties()).select_related(
             "county", "generated_by", "approved_by"
         )
 
@@ -47,6 +54,68 @@ class ProxyBatchListView(ProxyBatchMixin, ListView):
     template_name = "collection/proxy/batch_list.html"
     context_object_name = "batches"
     paginate_by = 20
+
+    def get_context_data(self, **kwargs):
+        user, this_year = self.request.user, timezone.localdate().year
+        generators = [
+            {
+                "county": county,
+                "years": schedule_years(province_code=county.code[:2]),
+                "year": campaign_year(None, county, this_year),
+            }
+            for county in self.counties()
+            if proxy_batch_may_generate(actor=user, county=county)
+        ]
+        generations = ProxyGeneration.objects.filter(county__in=self.counties()).select_related(
+            "county", "requested_by", "batch"
+        )[:5]
+        return super().get_context_data(generators=generators, generations=generations, **kwargs)
+
+
+class ProxyGenerateView(ProxyBatchMixin, View):
+    """生成代缴批次: the worker generates the county's batch, and its page follows it. A county
+    outside the user's answers 404; a refusal is told on the list and nothing is on file."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        county = get_object_or_404(self.counties(), code=request.POST.get("county", "").strip())
+        year = request.POST.get("year", "").strip()
+        if not year.isdigit():
+            messages.error(request, _("请选择缴费年度"))
+            return HttpResponseRedirect(reverse("collection:proxy_batch_list"))
+        try:
+            generation = proxy_generation_queue(county=county, year=int(year), actor=request.user)
+        except ProxyBatchRefused as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("collection:proxy_batch_list"))
+        return HttpResponseRedirect(
+            reverse("collection:proxy_generation_detail", args=[generation.pk])
+        )
+
+
+class ProxyGenerationDetailView(ProxyBatchMixin, DetailView):
+    """One generation while the worker does it (a progress bar, polled), then what it found
+    and the way to its batch."""
+
+    template_name = "collection/proxy/generation.html"
+    context_object_name = "generation"
+
+    def get_queryset(self):
+        return ProxyGeneration.objects.filter(county__in=self.counties()).select_related(
+            "county", "requested_by", "batch"
+        )
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["collection/proxy/_generation_status.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        outcome = self.object.summary.get("status", "")
+        return super().get_context_data(
+            outcome=ProxyBatchResult.STATUS_LABELS.get(outcome, ""), **kwargs
+        )
 
 
 class ProxyBatchDetailView(ProxyBatchMixin, DetailView):
