@@ -13,7 +13,10 @@ notices overdue.
 Timed: the dashboard page of the county and of one township through Django's test client
 (server time: the view, every tile's queries and the template, no network), the median of
 --runs requests after one warm-up, with the number of queries a request makes; then each
-tile's own time on the county, to see which one costs what. Target: under 200 ms.
+tile's own time on the county, to see which one costs what. Target: under 200 ms. Then the
+four lists (residents, payments, findings, differences) and their staff API for the county and
+the township: the first page, a page sorted by a column and a search by ID number, each with
+its query count; and the export of all the county's residents (skip it with --no-export).
 """
 
 from __future__ import annotations
@@ -192,6 +195,50 @@ def tile_times(region, runs: int) -> list[tuple[str, float]]:
     return figures
 
 
+# The four lists and their staff API, as a user opens them: the first page by default, sorted
+# by a column, and searched by the first 13 digits of an ID number (region and birth month).
+SEARCH = "q=5309271985010"
+LISTS = [
+    ("residents", "enrollment:resident_list", "api_staff_residents", "sort=name", SEARCH),
+    ("payments", "collection:payment_list", "api_staff_payments", "sort=-amount", SEARCH),
+    ("findings", "enrollment:finding_list", "api_staff_findings", "sort=name", SEARCH),
+    (
+        "discrepancies", "reconciliation:discrepancy_list", "api_staff_discrepancies",
+        "sort=-tax", SEARCH,
+    ),
+]  # fmt: skip
+
+
+def list_figures(user, runs: int) -> list[str]:
+    """Each list page and its API answer for `user`: median server time and query count."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    lines = []
+    for name, page, api, sort, search in LISTS:
+        for kind, url in (("page", reverse(page)), ("API", reverse(api))):
+            cells = []
+            for query in ("", sort, search):
+                full = f"{url}?{query}" if query else url
+                assert client.get(full).status_code == 200  # warm
+                times = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    response = client.get(full)
+                    times.append(since(started) * 1000)
+                    assert response.status_code == 200
+                with CaptureQueriesContext(connection) as captured:
+                    client.get(full)
+                label = query.split("=")[0] if query else "default"
+                cells.append(f"{label} {statistics.median(times):.0f} ms/{len(captured)} q")
+            lines.append(f"    {name + ' ' + kind:<20} " + ", ".join(cells))
+    return lines
+
+
 def export_figures(user) -> str:
     """The county's whole resident list written by the export task, as the list page's
     export button has it done."""
@@ -223,6 +270,7 @@ def main() -> None:
     parser.add_argument("--database", default="pension_bench_dashboard")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--no-export", action="store_true", help="skip the export of them all")
     args = parser.parse_args()
 
     name = args.database
@@ -290,7 +338,13 @@ def main() -> None:
             print("  the county's tiles, each on its own (median):")
             for key, ms in tile_times(county, max(5, args.runs // 3)):
                 print(f"    {key:<15} {ms:7.1f} ms")
-            print(export_figures(staff))
+            list_runs = max(3, args.runs // 3)
+            for label, user in (("county", staff), (f"township {township.name}", clerk)):
+                print(f"  lists of the {label} (median of {list_runs}, queries each):")
+                for line in list_figures(user, list_runs):
+                    print(line)
+            if not args.no_export:
+                print(export_figures(staff))
     finally:
         from django.db import connections
 

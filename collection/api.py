@@ -8,7 +8,7 @@ from rest_framework import serializers
 from collection import selectors
 from collection.filters import PaymentFilter
 from collection.models import Payment
-from pension.api import StaffListView
+from pension.api import CappedStaffPagination, StaffListView
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -39,6 +39,7 @@ class PaymentList(StaffListView):
 
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
+    pagination_class = CappedStaffPagination  # a county's payments grow by a million a year
 
     def base_queryset(self):
         return selectors.payment_list(user=self.request.user)

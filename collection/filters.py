@@ -1,11 +1,10 @@
 """One filter definition per list, shared by the page and its Excel export."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from collection.models import Payment
-from pension import idnumber
+from enrollment.models import Resident
 from pension.filters import SortedFilterSet, SortFilter
 
 
@@ -55,10 +54,15 @@ class PaymentFilter(SortedFilterSet):
         fields = ["year", "kind", "channel", "source", "region", "paid_from", "paid_to", "q"]
 
     def search(self, queryset, name, value):
-        text = value.strip()
-        number = idnumber.normalise(text)
-        return queryset.filter(
-            Q(resident__id_number__startswith=number)
-            | Q(resident__name__contains=text)
-            | Q(voucher_no=text)
+        # Two index look-ups joined by UNION ALL: the payments of the residents the resident
+        # list would find (an ID number's start, else a name), and the payment of a voucher
+        # (its unique index leads with the source, hence every source). An OR of the two
+        # would read every payment of the region.
+        residents = Resident.objects.search(value).values("pk")
+        by_person = Payment.objects.filter(resident__in=residents).order_by().values("pk")
+        by_voucher = (
+            Payment.objects.filter(source__in=Payment.Source.values, voucher_no=value.strip())
+            .order_by()
+            .values("pk")
         )
+        return queryset.filter(pk__in=by_person.union(by_voucher, all=True))

@@ -283,6 +283,9 @@ class Payment(models.Model):
             ),
             # Monthly notices and reconciliation: payments of a period.
             models.Index(fields=["contribution_year", "paid_at"], name="payment_year_paid_at_idx"),
+            # The payments list and its API, newest first: a page is read off the index
+            # instead of sorting every payment of the region.
+            models.Index(fields=["paid_at", "id"], name="payment_paid_at_idx"),
             # Duplicates awaiting refund; the other payments (nearly all) stay out of the index.
             models.Index(
                 fields=["duplicate_of"],

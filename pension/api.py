@@ -19,11 +19,25 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
+from pension.pagination import CappedPaginator
+
 
 class StaffPagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class CappedStaffPagination(StaffPagination):
+    """For a list that grows without end: `count` stops at CappedPaginator.cap, and `capped`
+    says there are more (narrow the query to reach them)."""
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["capped"] = self.page.paginator.capped
+        return response
 
 
 @extend_schema(exclude=True)  # the published schema is the tax bureau's

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from collection.models import Payment
 from enrollment.tests.factories import ResidentFactory
+from pension.pagination import CappedPaginator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAYMENTS = reverse("api_staff_payments")
@@ -91,3 +92,16 @@ def test_a_day_that_is_no_date_is_refused_naming_the_filter(client, township_use
 
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == {"paid_from"}
+
+
+def test_a_list_longer_than_the_cap_counts_up_to_it_and_says_it_is_capped(
+    client, township_user, ledger, monkeypatch
+):
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    client.force_login(township_user)
+
+    long = client.get(PAYMENTS).json()
+    short = client.get(PAYMENTS, {"year": "2022"}).json()
+
+    assert (long["count"], long["capped"], len(long["results"])) == (2, True, 2)
+    assert (short["count"], short["capped"], len(short["results"])) == (1, False, 1)

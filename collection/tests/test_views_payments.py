@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from collection.models import Payment
 from enrollment.tests.factories import ResidentFactory
 from pension.models import ExportJob
+from pension.pagination import CappedPaginator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIST = reverse("collection:payment_list")
@@ -113,3 +114,34 @@ def test_the_export_holds_the_filtered_payments_in_the_pages_order(
     rows = list(load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.values)
     assert [(row[10], row[7]) for row in rows[2:]] == [("V-2", 1000), ("V-1", 200)]
     assert rows[2][0] == "2023-05-01 10:00"  # Beijing time, as the page shows it
+
+
+def test_a_list_longer_than_the_cap_says_so_and_pages_up_to_it(
+    client, township_user, ledger, monkeypatch
+):
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    client.force_login(township_user)
+
+    long = client.get(LIST)
+    short = client.get(LIST, {"year": "2022"})
+
+    assert long.context["paginator"].capped and long.context["paginator"].count == 2
+    assert '超过 <span data-testid="payment-count">2</span> 笔' in long.content.decode()
+    assert vouchers(long) == ["V-1", "V-3"]  # newest first, whatever the count
+    assert not short.context["paginator"].capped
+    assert '共 <span data-testid="payment-count">1</span> 笔' in short.content.decode()
+
+
+def test_a_search_finds_a_persons_payments_by_the_start_of_the_id_number_or_a_voucher(
+    client, township_user, ledger
+):
+    mine = ledger["small"].resident
+    client.force_login(township_user)
+
+    by_number = client.get(LIST, {"q": mine.id_number[:14].lower()})
+    by_voucher = client.get(LIST, {"q": " V-2 "})
+    neighbours = client.get(LIST, {"q": ledger["neighbours"].resident.id_number})
+
+    assert vouchers(by_number) == ["V-1", "V-3", "V-2"]
+    assert vouchers(by_voucher) == ["V-2"]
+    assert vouchers(neighbours) == []

@@ -8,6 +8,7 @@ from django.views.generic import ListView
 from collection.filters import PaymentFilter
 from collection.models import Payment
 from collection.selectors import payment_list
+from pension.pagination import CappedPaginator
 from pension.views import FilteredListMixin, RegionScopedMixin
 
 
@@ -16,6 +17,7 @@ class PaymentListView(FilteredListMixin, RegionScopedMixin, ListView):
     template_name = "collection/payments/payment_list.html"
     context_object_name = "payments"
     paginate_by = 50
+    paginator_class = CappedPaginator  # a county's payments grow by a million a year
     filterset_class = PaymentFilter
 
     def base_queryset(self):
