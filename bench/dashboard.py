@@ -158,16 +158,13 @@ def load_the_rest(*, findings: int) -> dict[str, int]:
     return {"snapshots": len(fridays) + 1, "villages": len(villages), "notices": notices}
 
 
-def measure(region, user, runs: int) -> dict[str, float]:
+def timed_get(client, url: str, runs: int) -> dict[str, float]:
+    """`url` requested `runs` times after a warm-up (templates, caches, the session): the
+    median and worst server time in ms, and the queries of one more request."""
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
-    client = Client()
-    client.force_login(user)
-    url = reverse("dashboard", args=[region.code]) + f"?year={YEAR}"
-    assert client.get(url).status_code == 200  # warm: templates, the schedule, the session
+    assert client.get(url).status_code == 200
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -177,6 +174,15 @@ def measure(region, user, runs: int) -> dict[str, float]:
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     return {"median": statistics.median(times), "worst": max(times), "queries": len(captured)}
+
+
+def measure(region, user, runs: int) -> dict[str, float]:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    return timed_get(client, reverse("dashboard", args=[region.code]) + f"?year={YEAR}", runs)
 
 
 def tile_times(region, runs: int) -> list[tuple[str, float]]:
@@ -211,9 +217,7 @@ LISTS = [
 
 def list_figures(user, runs: int) -> list[str]:
     """Each list page and its API answer for `user`: median server time and query count."""
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     client = Client()
@@ -223,18 +227,9 @@ def list_figures(user, runs: int) -> list[str]:
         for kind, url in (("page", reverse(page)), ("API", reverse(api))):
             cells = []
             for query in ("", sort, search):
-                full = f"{url}?{query}" if query else url
-                assert client.get(full).status_code == 200  # warm
-                times = []
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    response = client.get(full)
-                    times.append(since(started) * 1000)
-                    assert response.status_code == 200
-                with CaptureQueriesContext(connection) as captured:
-                    client.get(full)
+                figures = timed_get(client, f"{url}?{query}", runs)
                 label = query.split("=")[0] if query else "default"
-                cells.append(f"{label} {statistics.median(times):.0f} ms/{len(captured)} q")
+                cells.append(f"{label} {figures['median']:.0f} ms/{figures['queries']} q")
             lines.append(f"    {name + ' ' + kind:<20} " + ", ".join(cells))
     return lines
 

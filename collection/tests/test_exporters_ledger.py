@@ -12,8 +12,8 @@ from collection.exporters.ledger import LEDGER_HEADER, ledger_rows, sheet_title,
 from collection.models import Payment
 from collection.services import payment_record, payment_reverse
 from conftest import make_group, make_village
-from enrollment.models import Resident, SpecialGroupMembership
-from enrollment.tests.factories import ResidentFactory
+from enrollment.models import Resident
+from enrollment.tests.factories import ResidentFactory, list_as
 
 TITLE = "糯良乡糯良村 2023年度城乡居民基本养老保险台账"
 COLUMN = {label: position for position, label in enumerate(LEDGER_HEADER)}
@@ -32,14 +32,6 @@ def pay(resident, voucher_no, amount="300", kind=Payment.Kind.PERSONAL, **extra)
     values.update(extra)
     payment, _ = payment_record(**values)
     return payment
-
-
-def list_as(resident, category, on=datetime.date(2023, 3, 15), valid_to=None):
-    SpecialGroupMembership.objects.create(
-        resident=resident, category=category,
-        department=SpecialGroupMembership.DEPARTMENT_OF[category], list_date=on, valid_from=on,
-        valid_to=valid_to,
-    )  # fmt: skip
 
 
 def export(region, tmp_path, year=2023):

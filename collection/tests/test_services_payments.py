@@ -7,6 +7,7 @@ import pytest
 from collection.models import Payment
 from collection.services import PaymentRejected, payment_record, payment_reverse
 from enrollment.models import Resident, SpecialGroupMembership
+from enrollment.tests.factories import list_as
 from pension.models import AuditEntry
 
 
@@ -22,13 +23,6 @@ def record(resident, **overrides):
     }
     values.update(overrides)
     return payment_record(**values)
-
-
-def list_as(resident, category, on=datetime.date(2023, 3, 15)):
-    SpecialGroupMembership.objects.create(
-        resident=resident, category=category,
-        department=SpecialGroupMembership.DEPARTMENT_OF[category], list_date=on, valid_from=on,
-    )  # fmt: skip
 
 
 def test_it_records_a_tier_with_its_subsidy_and_an_audit_entry(resident, township_user):

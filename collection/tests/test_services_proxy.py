@@ -17,16 +17,9 @@ from collection.services.proxy import (
 )
 from collection.tasks import generate_proxy_batches
 from conftest import make_user
-from enrollment.models import Resident, SpecialGroupMembership
-from enrollment.tests.factories import ResidentFactory
+from enrollment.models import Resident
+from enrollment.tests.factories import ResidentFactory, list_as
 from pension.models import AuditEntry, Region, User
-
-
-def list_as(resident, category, on=datetime.date(2023, 3, 15)):
-    SpecialGroupMembership.objects.create(
-        resident=resident, category=category,
-        department=SpecialGroupMembership.DEPARTMENT_OF[category], list_date=on, valid_from=on,
-    )  # fmt: skip
 
 
 def listed(village, *categories, **fields):

@@ -1,4 +1,3 @@
-import datetime
 import io
 
 import openpyxl
@@ -9,8 +8,7 @@ from collection.models import Payment, ProxyBatch, ProxyGeneration
 from collection.services.proxy import proxy_batch_approve, proxy_batch_generate
 from collection.tasks import generate_proxy_batch
 from conftest import make_group, make_user
-from enrollment.models import SpecialGroupMembership
-from enrollment.tests.factories import ResidentFactory
+from enrollment.tests.factories import ResidentFactory, list_as
 from pension.models import AuditEntry, User
 
 
@@ -22,11 +20,7 @@ def approver(county):
 @pytest.fixture
 def batch(village, county, county_user):
     resident = ResidentFactory(village=village, group=make_group(village, 3), name="岩块")
-    on = datetime.date(2023, 3, 15)
-    SpecialGroupMembership.objects.create(
-        resident=resident, category="dibao", department="civil_affairs", list_date=on,
-        valid_from=on,
-    )  # fmt: skip
+    list_as(resident, "dibao")
     return proxy_batch_generate(county=county, year=2023, actor=county_user).batch
 
 
@@ -188,11 +182,7 @@ def test_a_posting_that_fails_in_the_worker_leaves_the_batch_approved_and_nothin
 def listed(village):
     """A resident on the 2023 低保 list, with no batch yet."""
     resident = ResidentFactory(village=village, group=make_group(village, 3), name="岩听")
-    on = datetime.date(2023, 3, 15)
-    SpecialGroupMembership.objects.create(
-        resident=resident, category="dibao", department="civil_affairs", list_date=on,
-        valid_from=on,
-    )  # fmt: skip
+    list_as(resident, "dibao")
     return resident
 
 

@@ -33,3 +33,19 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     id_number = factory.LazyAttribute(lambda o: make_id_number(o.area, o.birth_date, o.sex))
     status = Resident.Status.ENROLLED
     status_date = datetime.date(2023, 1, 1)
+
+
+def list_as(
+    resident: Resident,
+    category: str,
+    on: datetime.date = datetime.date(2023, 3, 15),
+    valid_to: datetime.date | None = None,
+):
+    """`resident` on the department's list of `category` (低保对象, 特困人员…) dated `on`."""
+    from enrollment.models import SpecialGroupMembership
+
+    return SpecialGroupMembership.objects.create(
+        resident=resident, category=category,
+        department=SpecialGroupMembership.DEPARTMENT_OF[category], list_date=on, valid_from=on,
+        valid_to=valid_to,
+    )  # fmt: skip

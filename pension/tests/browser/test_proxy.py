@@ -1,7 +1,6 @@
 """A proxy batch generated from the batch list: the generation waits for a worker, its page
 polls, then shows what was found and leads to the batch."""
 
-import datetime
 import re
 
 import pytest
@@ -9,8 +8,7 @@ from playwright.sync_api import expect
 
 from collection.models import ProxyGeneration
 from collection.tasks import generate_proxy_batch
-from enrollment.models import SpecialGroupMembership
-from enrollment.tests.factories import ResidentFactory
+from enrollment.tests.factories import ResidentFactory, list_as
 
 
 @pytest.fixture
@@ -25,11 +23,7 @@ def queued(monkeypatch) -> list[int]:
 def listed(village):
     """A resident on the 2023 低保 list with no proxy payment."""
     resident = ResidentFactory(village=village, name="岩听")
-    on = datetime.date(2023, 3, 15)
-    SpecialGroupMembership.objects.create(
-        resident=resident, category="dibao", department="civil_affairs", list_date=on,
-        valid_from=on,
-    )  # fmt: skip
+    list_as(resident, "dibao")
     return resident
 
 
