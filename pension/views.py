@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -239,3 +239,10 @@ class ExportJobDownloadView(ExportJobDetailView):
         if job.status != ExportJob.Status.DONE or not job.file:
             raise Http404(_("文件尚未生成"))
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a login it refuses: how many tries, and how long to wait."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "lockout_minutes": minutes}
+    return render(request, "registration/locked_out.html", context, status=429)

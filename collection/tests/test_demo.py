@@ -108,7 +108,10 @@ def test_payments_use_the_schedule_tiers_and_proxy_only_qualifying_residents(see
 def test_it_creates_one_user_per_role_who_can_log_in(seeded, client):
     roles = set(User.objects.exclude(role="").values_list("role", flat=True))
     assert roles == set(User.Role.values)
-    assert client.login(username="nuoliang_staff", password=DEMO_PASSWORD)
+    signed_in = client.post(
+        reverse("login"), {"username": "nuoliang_staff", "password": DEMO_PASSWORD}
+    )
+    assert signed_in.status_code == 302
     assert client.get(reverse("enrollment:resident_list")).status_code == 200
     agent = User.objects.get(username="nuoliang_agent")
     assert agent.scope_codes() == ["530927203200"]
