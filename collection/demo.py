@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from collection.models import ContributionSchedule, Payment
 from enrollment.models import Resident, SpecialGroupMembership
-from pension import idnumber
+from pension import idnumber, staging
 from pension.bulk import bulk_insert
 from pension.models import Region, User
 from pension.services import audit_record
@@ -386,6 +386,7 @@ def demo_seed(
         resident_ids = _write_residents(plan, year)
         _write_memberships(plan, resident_ids)
         _write_payments(plan, resident_ids)
+        staging.analyze(Region, Resident, SpecialGroupMembership, Payment)
         _write_progress(year, counties={row[0][:6] for row in plan.regions})
         _write_users()
         county = Region.objects.get(code="530927")

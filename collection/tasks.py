@@ -8,7 +8,7 @@ from celery import shared_task
 # proxy batches
 
 
-@shared_task(acks_late=True)
+@shared_task
 def generate_proxy_batches(year: int | None = None) -> int:
     """Monthly (动态清零): batch every county's newly qualifying residents; returns those added.
 
@@ -32,7 +32,7 @@ def generate_proxy_batches(year: int | None = None) -> int:
     return added
 
 
-@shared_task(acks_late=True)
+@shared_task
 def generate_proxy_batch(generation_id: int) -> str:
     """A generation asked for from the batch list; a retry once it has started does nothing."""
     from collection.services.proxy import proxy_generation_run
@@ -44,7 +44,7 @@ def generate_proxy_batch(generation_id: int) -> str:
 # progress snapshots
 
 
-@shared_task(acks_late=True)
+@shared_task
 def snapshot_progress(year: int | None = None) -> int:
     """Nightly: today's progress row for every village of every county with residents;
     returns the rows written. A second run the same day rewrites the same rows."""
@@ -67,7 +67,7 @@ def snapshot_progress(year: int | None = None) -> int:
 # cash limits (双限)
 
 
-@shared_task(acks_late=True)
+@shared_task
 def check_cash_limits() -> int:
     """Daily: record today's 双限 breaches; a second run the same day records nothing new."""
     from django.utils import timezone
@@ -80,7 +80,7 @@ def check_cash_limits() -> int:
 # notice due dates
 
 
-@shared_task(acks_late=True)
+@shared_task
 def schedule_notices() -> int:
     """Daily: every county's villager groups get the notices now due; safe to run twice."""
     from django.utils import timezone
@@ -95,7 +95,7 @@ def schedule_notices() -> int:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task
 def post_proxy_batch(batch_id: int) -> str:
     """A batch the page marked 入账中: post it; a retry once it is posted does nothing."""
     from collection.services.proxy import proxy_batch_post_queued

@@ -3,14 +3,14 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True)
+@shared_task
 def run_import_job(job_id: int) -> str:
     from enrollment.services.jobs import import_job_run
 
     return import_job_run(job_id=job_id).status
 
 
-@shared_task(acks_late=True)
+@shared_task
 def scan_benefits_due() -> int:
     """Monthly: every county's residents who reached the pension and are not paid it."""
     from enrollment.services.benefits import benefits_due_scan
@@ -22,7 +22,7 @@ def scan_benefits_due() -> int:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task
 def collect_inbox() -> int:
     """Daily: compare every registry export and department list delivered to the inbox."""
     from enrollment.services.inbox import inbox_collect

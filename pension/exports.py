@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pension.exporters import write_workbook_to
+from pension.jobs import is_transient, lease
 from pension.models import ExportJob, User
 
 logger = logging.getLogger(__name__)
@@ -84,13 +85,21 @@ def export_job_create(*, kind: str, user: User, params: dict[str, str]) -> Expor
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
-    """Write the job's workbook once; a retry of a job already taken does nothing."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    )
-    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    if not claimed:
-        return job
+    """Write the job's workbook once. A delivery of a job another worker is writing, or of a
+    finished one, does nothing; a job left half-written by a worker that died is written again."""
+    Status = ExportJob.Status
+    with lease("export", job_id) as held:
+        claimed = held and ExportJob.objects.filter(
+            pk=job_id, status__in=[Status.PENDING, Status.RUNNING]
+        ).update(status=Status.RUNNING, progress=0)
+        job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+        if claimed:
+            _export_write(job)
+    job.refresh_from_db()
+    return job
+
+
+def _export_write(job: ExportJob) -> None:
     try:
         spec = export_kind(job.kind)
         total, rows = spec.rows(job.created_by, dict(job.params))
@@ -124,6 +133,8 @@ def export_job_run(*, job_id: int) -> ExportJob:
             finished_at=timezone.now(),
         )
     except Exception as exc:
+        if is_transient(exc):  # left to the task's retry
+            raise
         logger.exception("export job %s failed", job.pk)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
@@ -131,8 +142,6 @@ def export_job_run(*, job_id: int) -> ExportJob:
             finished_at=timezone.now(),
         )
         raise
-    job.refresh_from_db()
-    return job
 
 
 def export_files_expire(*, now: datetime.datetime | None = None) -> int:

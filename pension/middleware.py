@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -66,3 +67,39 @@ class HtmxLoginRedirectMiddleware:
         redirected = HttpResponse(status=200)
         redirected["HX-Redirect"] = f"{login}?{urlencode({'next': page})}"
         return redirected
+
+
+access_log = logging.getLogger("pension.access")
+
+
+class AccessLogMiddleware:
+    """A line in the access log for every read of the API (the tax bureau's and the staff's)
+    and every file downloaded (exports, ledgers, notices, rejection lists): who, from where,
+    what, and the answer; the time is the line's own. Pages are not logged here: what a clerk
+    changes is in the audit trail."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        is_api_read = request.path.startswith("/api/v") or request.path.startswith("/api/staff/")
+        is_file = response.get("Content-Disposition", "").startswith("attachment")
+        if (is_api_read and request.method == "GET") or is_file:
+            user = getattr(request, "user", None)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                request.get_full_path(),
+                response.status_code,
+                extra={
+                    "user": getattr(user, "username", "") or "",
+                    "role": getattr(user, "role", "") or "",
+                    "region": getattr(user, "region_id", "") or "",
+                    "address": request.META.get("REMOTE_ADDR", ""),
+                    "path": request.get_full_path(),
+                    "status": response.status_code,
+                    "download": is_file,
+                },
+            )
+        return response

@@ -192,6 +192,11 @@ class User(AbstractUser):
             codes = [village.code for village in self.villages.all()]
             if codes:
                 return codes
+            # An agent sees villages only (DESIGN §4): their own region counts when it is one;
+            # an agent filed under a township and given no village yet sees nothing.
+            village_length = Region.CODE_LENGTH[Region.Level.VILLAGE]
+            if not (self.region_id and len(self.region_id) >= village_length):
+                return []
         return [self.region_id] if self.region_id else []
 
     @property

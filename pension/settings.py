@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from pension.env import env_bool, env_int, env_list, env_str
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "axes",
+    "health_check",
     "pension",
     "enrollment",
     "collection",
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pension.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pension.middleware.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its lockout page.
     "axes.middleware.AxesMiddleware",
@@ -88,6 +91,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         _DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection is checked before a request reuses it: after a database restart
+        # the first request reconnects instead of failing on the dead connection.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -161,9 +167,46 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
+# Tasks are acknowledged when they end (pension.celery.JobTask): a worker that dies leaves its
+# task on the broker, which hands it out again after TASK_VISIBILITY_TIMEOUT seconds. That must
+# exceed the longest task (a county's full export: minutes); the job's lease keeps a second
+# delivery from doing the work twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+_VISIBILITY_TIMEOUT = env_int("TASK_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    # Workers look for such tasks every 10 seconds (sooner with a shorter timeout).
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Named queues, so that a county adds workers where the work is (README, "Production"): the
+# uploads and the scheduled comparisons, reconciliations, exports, notices and 双限, the other
+# periodic work; what a page waits for and is quick (proxy batches) on the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+TASK_QUEUES = ["default", "imports", "reconciliation", "exports", "notices", "periodic"]
+# A worker started without -Q serves them all; the health check wants a worker on each.
+CELERY_TASK_QUEUES = [Queue(name) for name in TASK_QUEUES]
+CELERY_TASK_ROUTES = {
+    "enrollment.tasks.run_import_job": {"queue": "imports"},
+    "enrollment.tasks.collect_inbox": {"queue": "imports"},
+    "reconciliation.tasks.run_statement_job": {"queue": "imports"},
+    "reconciliation.tasks.run_reconciliation": {"queue": "reconciliation"},
+    "reconciliation.tasks.reconcile_last_month": {"queue": "reconciliation"},
+    "pension.tasks.run_export_job": {"queue": "exports"},
+    "pension.tasks.expire_export_files": {"queue": "exports"},
+    "collection.tasks.schedule_notices": {"queue": "notices"},
+    "collection.tasks.check_cash_limits": {"queue": "notices"},
+    "collection.tasks.snapshot_progress": {"queue": "periodic"},
+    "collection.tasks.generate_proxy_batches": {"queue": "periodic"},
+    "enrollment.tasks.scan_benefits_due": {"queue": "periodic"},
+    "collection.tasks.generate_proxy_batch": {"queue": "default"},
+    "collection.tasks.post_proxy_batch": {"queue": "default"},
+}
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below (JSON, ID numbers masked), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
@@ -216,7 +259,18 @@ AXES_LOCKOUT_CALLABLE = "pension.views.login_locked_out"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
+# Behind HTTPS (a reverse proxy that terminates TLS and sets X-Forwarded-Proto): secure cookies,
+# plain HTTP redirected, and browsers told to use HTTPS only (HSTS). The health check stays
+# reachable over plain HTTP for a monitor on the same network.
+HTTPS = env_bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+# Subdomains of the application's own host only (HSTS applies below the host that sends it).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The language switch (English for maintainers) is remembered for a year on that browser.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -226,10 +280,24 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Logs go to standard output, one JSON object a line in production (LOG_FORMAT=plain for plain
+# lines; the demo's default), with every ID number masked (pension/logs.py). The access log
+# (logger pension.access) has a line for every API read and every file of personal data
+# downloaded: who, when, what.
+LOG_FORMAT = env_str("LOG_FORMAT") or ("plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "pension.logs.MaskedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {
+            "()": "pension.logs.MaskedJsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
 }

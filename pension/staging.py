@@ -224,6 +224,17 @@ def insert_rows(
     return fetched
 
 
+def analyze(*models) -> None:
+    """Refresh the planner's statistics of tables just filled in bulk, inside the transaction
+    that filled them (autovacuum sees nothing until it commits, and the planner then takes a
+    million rows for a few)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
     """Run one set-based statement and return the number of rows it touched."""
     with connection.cursor() as cursor:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(acks_late=True)
+@shared_task
 def run_export_job(job_id: int) -> int:
     from pension.exports import export_job_run
 
     return export_job_run(job_id=job_id).rows
 
 
-@shared_task(acks_late=True)
+@shared_task
 def expire_export_files() -> int:
     from pension.exports import export_files_expire
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pension import views
+from pension.health import HealthView
 
 urlpatterns = [
     path("", include("enrollment.urls")),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/", HealthView.as_view(), name="health"),
 ]
 
 # Under /api/ a missing page or a crash answers the API's JSON error body; elsewhere, Django's.

@@ -7,10 +7,12 @@ import logging
 
 from celery import shared_task
 
+from pension.jobs import TRANSIENT_ERRORS
+
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+@shared_task
 def run_statement_job(job_id: int) -> str:
     """An uploaded statement's import; a retry of a finished or running job does nothing."""
     from reconciliation.services.statements import statement_job_run
@@ -18,7 +20,7 @@ def run_statement_job(job_id: int) -> str:
     return statement_job_run(job_id=job_id).status
 
 
-@shared_task(acks_late=True)
+@shared_task
 def reconcile_last_month() -> int:
     """Monthly: reconcile last month for every county that has a statement of it; returns the
     runs finished. Running it twice adds a run per county with the same result (the month's
@@ -38,6 +40,8 @@ def reconcile_last_month() -> int:
     for county in counties:
         try:
             reconcile_month(county=county, month=month)
+        except TRANSIENT_ERRORS:
+            raise  # the whole task is tried again: the database or broker is away
         except Exception:
             # One county's failure (kept on its failed run) must not hold up the others.
             logger.exception("reconciliation of %s %s failed", county.code, f"{month:%Y-%m}")
@@ -46,12 +50,9 @@ def reconcile_last_month() -> int:
     return done
 
 
-@shared_task(acks_late=True)
+@shared_task
 def run_reconciliation(run_id: int) -> str:
-    """A reconciliation asked for from the page; a retry of a run already taken does nothing."""
-    from reconciliation.services.reconcile import reconcile_run_claimed, reconcile_run_execute
+    """A reconciliation asked for from the page: done once, again if its worker died."""
+    from reconciliation.services.reconcile import reconcile_run_queued
 
-    run = reconcile_run_claimed(run_id=run_id)
-    if run is None:
-        return "skipped"
-    return reconcile_run_execute(run=run).status
+    return reconcile_run_queued(run_id=run_id)

@@ -41,6 +41,7 @@ from collection.models import (
 from collection.services.schedules import schedule_for
 from enrollment.models import Resident, SpecialGroupMembership
 from pension import staging
+from pension.jobs import is_transient, lease
 from pension.models import Region, User
 from pension.money import ZERO
 from pension.services import audit_record, audit_record_select
@@ -323,33 +324,37 @@ def proxy_generation_queue(*, county: Region, year: int, actor: User) -> ProxyGe
 
 def proxy_generation_run(*, generation_id: int) -> ProxyGeneration | None:
     """The worker's half of proxy_generation_queue: generate once, as the person who asked,
-    and keep what was found. None when the generation is not pending (a retried task).
+    and keep what was found. None when another worker is generating it or it is finished (a
+    task delivered again); one left half-done by a worker that died is generated again.
 
     A refusal (the person lost the right, the schedule was withdrawn) ends it as failed with
-    the officer's message; any other error ends it as failed and is raised for the worker's log.
+    the officer's message; a transient error is raised for the task's retry; any other error
+    ends it as failed and is raised for the worker's log.
     """
     Status = ProxyGeneration.Status
-    claimed = ProxyGeneration.objects.filter(pk=generation_id, status=Status.PENDING).update(
-        status=Status.RUNNING
-    )
-    if not claimed:
-        return None
-    generation = ProxyGeneration.objects.select_related("county", "requested_by").get(
-        pk=generation_id
-    )
-    try:
-        result = proxy_batch_generate(
-            county=generation.county, year=generation.year, actor=generation.requested_by
+    with lease("proxy generation", generation_id) as held:
+        claimed = held and ProxyGeneration.objects.filter(
+            pk=generation_id, status__in=[Status.PENDING, Status.RUNNING]
+        ).update(status=Status.RUNNING)
+        if not claimed:
+            return None
+        generation = ProxyGeneration.objects.select_related("county", "requested_by").get(
+            pk=generation_id
         )
-    except ProxyBatchRefused as exc:
-        _generation_finish(generation, Status.FAILED, {"refused": str(exc)})
-    except Exception as exc:
-        _generation_finish(
-            generation, Status.FAILED, {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-        )
-        raise
-    else:
-        _generation_finish(generation, Status.DONE, result.as_dict(), batch=result.batch)
+        try:
+            result = proxy_batch_generate(
+                county=generation.county, year=generation.year, actor=generation.requested_by
+            )
+        except ProxyBatchRefused as exc:
+            _generation_finish(generation, Status.FAILED, {"refused": str(exc)})
+        except Exception as exc:
+            if not is_transient(exc):
+                _generation_finish(
+                    generation, Status.FAILED, {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+                )
+            raise
+        else:
+            _generation_finish(generation, Status.DONE, result.as_dict(), batch=result.batch)
     return generation
 
 
@@ -493,16 +498,18 @@ def proxy_batch_post_queue(*, batch: ProxyBatch, actor: User) -> ProxyBatch:
 def proxy_batch_post_queued(*, batch_id: int) -> str:
     """The worker's half of proxy_batch_post_queue: post a batch marked 入账中, once. A batch
     whose posting fails goes back to 已审批, so that its page offers the button again."""
-    batch = ProxyBatch.objects.select_related("posted_by").filter(pk=batch_id).first()
-    if batch is None or batch.status != ProxyBatch.Status.POSTING:
-        return "skipped"
-    try:
-        proxy_batch_post(batch=batch, actor=batch.posted_by)
-    except Exception:
-        ProxyBatch.objects.filter(pk=batch_id, status=ProxyBatch.Status.POSTING).update(
-            status=ProxyBatch.Status.APPROVED, posted_by=None
-        )
-        raise
+    with lease("proxy posting", batch_id) as held:
+        batch = ProxyBatch.objects.select_related("posted_by").filter(pk=batch_id).first()
+        if not held or batch is None or batch.status != ProxyBatch.Status.POSTING:
+            return "skipped"
+        try:
+            proxy_batch_post(batch=batch, actor=batch.posted_by)
+        except Exception as exc:
+            if not is_transient(exc):  # a transient error leaves it 入账中 for the retry
+                ProxyBatch.objects.filter(pk=batch_id, status=ProxyBatch.Status.POSTING).update(
+                    status=ProxyBatch.Status.APPROVED, posted_by=None
+                )
+            raise
     return ProxyBatch.Status.POSTED
 
 

@@ -70,11 +70,13 @@ class ImportOutcome:
 
 
 def job_claim(*, job_id: int) -> tuple[ImportJob, bool]:
-    """Take a queued job for running: (the job, True) once, (the job, False) to a retry of a
-    job already running or finished, which must then do nothing."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, stage=_("开始处理")
-    )
+    """Take a job for running, holding its lease (`pension.jobs.lease`): (the job, True) when it
+    is queued or was left running by a worker that died, (the job, False) when it is finished,
+    and the delivery must then do nothing."""
+    Status = ImportJob.Status
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[Status.PENDING, Status.RUNNING]
+    ).update(status=Status.RUNNING, stage=_("开始处理"), progress=0)
     job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
     return job, bool(claimed)
 

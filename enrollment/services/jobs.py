@@ -24,6 +24,7 @@ from enrollment.services.imports import (
     job_progress,
 )
 from enrollment.services.registry import registry_compare
+from pension.jobs import is_transient, lease
 from pension.models import ImportJob, Region, User
 from pension.spreadsheets import SpreadsheetError
 
@@ -133,23 +134,28 @@ def import_job_create(
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
-    """Run a queued job once; a retry of a finished or running job does nothing."""
-    job, claimed = job_claim(job_id=job_id)
-    if not claimed:
-        return job
-    try:
-        with job.file.open("rb") as handle:
-            outcome = _run(job, handle)
-    except ImportRefused as exc:
-        job_fail(job=job, message=str(exc))
-    except Exception as exc:
-        job_fail(
-            job=job,
-            message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__},
-        )
-        raise
-    else:
-        job_finish(job=job, outcome=outcome)
+    """Run a queued job once. A delivery of a job another worker is running, or of a finished
+    one, does nothing; a job left half-done by a worker that died is run again."""
+    with lease("import", job_id) as held:
+        if not held:
+            return ImportJob.objects.get(pk=job_id)
+        job, claimed = job_claim(job_id=job_id)
+        if not claimed:
+            return job
+        try:
+            with job.file.open("rb") as handle:
+                outcome = _run(job, handle)
+        except ImportRefused as exc:
+            job_fail(job=job, message=str(exc))
+        except Exception as exc:
+            if not is_transient(exc):  # a transient error leaves the job to the task's retry
+                job_fail(
+                    job=job,
+                    message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__},
+                )
+            raise
+        else:
+            job_finish(job=job, outcome=outcome)
     job.refresh_from_db()
     return job
 

@@ -78,3 +78,36 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = _settings_in_subprocess({"DEBUG": "0"}, "settings.SECRET_KEY")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+PRODUCTION = {
+    "DATABASE_URL": "postgres://u@127.0.0.1:5432/x",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "SECRET_KEY": "production-" + "k7Qz" * 12,
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "pension.example.gov.cn",
+    "SECURE_COOKIES": "1",
+    "STATIC_MANIFEST": "1",
+}
+
+
+def test_the_production_settings_pass_every_deployment_check():
+    clean = {k: v for k, v in os.environ.items() if k not in {"CACHE_URL", "MEDIA_ROOT"}}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=ROOT, env={**clean, **PRODUCTION}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_behind_https_plain_http_is_redirected_but_the_health_check_is_not():
+    result = _settings_in_subprocess(
+        PRODUCTION,
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS,"
+        " settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE,"
+        " settings.SECURE_REDIRECT_EXEMPT",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:4] == ["True", "31536000", "True", "True"]
+    assert "^health/$" in result.stdout

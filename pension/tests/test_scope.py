@@ -42,6 +42,24 @@ def test_a_village_agent_sees_only_their_villages(township, village, resident):
     assert set(Resident.objects.visible_to(agent)) == {resident, in_second}
 
 
+def test_a_village_agent_not_yet_given_a_village_sees_nothing_of_their_township(
+    township, village, resident
+):
+    from conftest import make_user
+
+    agent = make_user("new_agent", User.Role.AGENT, township)
+    assert agent.scope_codes() == []
+    assert not Resident.objects.visible_to(agent).exists()
+
+
+def test_a_village_agent_filed_under_their_village_sees_it(village, resident, other_village):
+    from conftest import make_user
+
+    ResidentFactory(village=other_village)
+    agent = make_user("village_agent", User.Role.AGENT, village)
+    assert set(Resident.objects.visible_to(agent)) == {resident}
+
+
 def test_a_user_without_a_region_sees_nothing(resident):
     from conftest import make_user
 

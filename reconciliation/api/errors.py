@@ -24,12 +24,18 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from pension.jobs import is_transient
+
 logger = logging.getLogger("django.request")
 
 API_PREFIX = "/api/"
 
 NOT_FOUND_MESSAGE = gettext_lazy("未找到请求的资源")
 SERVER_ERROR_MESSAGE = gettext_lazy("服务器内部错误，请稍后重试；如一再出现，请联系县社保中心")
+UNAVAILABLE_MESSAGE = gettext_lazy(
+    "数据库暂时无法访问，本次请求未保存任何数据；请稍后原样重发（已入账的票据不会重复入账）"
+)
+RETRY_AFTER_SECONDS = 5
 # The parser's own messages start with this word; any other parse error gets the generic one.
 OWN_PARSE_MESSAGE_START = "请求"
 # The API answers in Chinese whatever the caller's language (see ApiView.dispatch).
@@ -146,6 +152,15 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     set_rollback()
+    if is_transient(exc):
+        # The database went away for a moment (a restart, a failover): nothing of the call was
+        # kept, and the same request sent again is safe, as vouchers are idempotent.
+        logger.warning("Service Unavailable: %s: %s", getattr(request, "path", ""), exc)
+        return Response(
+            error_body("unavailable", str(UNAVAILABLE_MESSAGE)),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if not isinstance(exc, exceptions.APIException):
         logger.error(
             "Internal Server Error: %s",

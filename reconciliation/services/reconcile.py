@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from collection.models import ContributionSchedule, Payment, Tier
 from enrollment.models import Resident
 from pension.dates import first_of_next_month
+from pension.jobs import is_transient, lease
 from pension.models import Region, User
 from pension.services import audit_record
 from pension.staging import (
@@ -125,7 +126,8 @@ def reconcile_month(
     """Reconcile one month of a county now; returns the finished run, now the month's current
     one (the command, the monthly task, the demo)."""
     run = _run_create(county=county, month=month, actor=actor, status=RUN_RUNNING)
-    return reconcile_run_execute(run=run)
+    with lease("reconciliation", run.pk):  # a new row: always this worker's
+        return reconcile_run_execute(run=run)
 
 
 def reconcile_month_queue(
@@ -141,15 +143,22 @@ def reconcile_month_queue(
     return run
 
 
-def reconcile_run_claimed(*, run_id: int) -> ReconciliationRun | None:
-    """The queued run, now running, or None when another worker took it or it is not pending
-    (a retried task does nothing)."""
-    claimed = ReconciliationRun.objects.filter(pk=run_id, status=RUN_PENDING).update(
-        status=RUN_RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return None
-    return ReconciliationRun.objects.select_related("county", "run_by").get(pk=run_id)
+def reconcile_run_queued(*, run_id: int) -> str:
+    """The worker's half of reconcile_month_queue: do the run once; returns its status.
+
+    A delivery of a run another worker is doing, or of a finished one, does nothing
+    ("skipped"). A run left half-done by a worker that died is done again from the start: its
+    work is one transaction, so nothing of it was kept.
+    """
+    Status = ReconciliationRun.Status
+    with lease("reconciliation", run_id) as held:
+        claimed = held and ReconciliationRun.objects.filter(
+            pk=run_id, status__in=[Status.PENDING, Status.RUNNING]
+        ).update(status=Status.RUNNING, started_at=timezone.now())
+        if not claimed:
+            return "skipped"
+        run = ReconciliationRun.objects.select_related("county", "run_by").get(pk=run_id)
+        return reconcile_run_execute(run=run).status
 
 
 def _run_create(
@@ -201,6 +210,8 @@ def reconcile_run_execute(*, run: ReconciliationRun) -> ReconciliationRun:
                 % {"county": county.name, "month": f"{month:%Y-%m}"},
             )
     except Exception as exc:
+        if is_transient(exc):  # left running, for the task's retry to take over
+            raise
         ReconciliationRun.objects.filter(pk=run.pk).update(
             status=ReconciliationRun.Status.FAILED,
             finished_at=timezone.now(),
@@ -754,6 +765,6 @@ __all__ = [
     "reconcile_may_run",
     "reconcile_month",
     "reconcile_month_queue",
-    "reconcile_run_claimed",
     "reconcile_run_execute",
+    "reconcile_run_queued",
 ]

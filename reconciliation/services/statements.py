@@ -31,6 +31,7 @@ from enrollment.services.imports import (
     job_record_rejections,
 )
 from pension.imports import Rejection, refusal_reason
+from pension.jobs import is_transient, lease
 from pension.models import ImportJob, Region, User
 from pension.services import audit_record
 from pension.spreadsheets import SpreadsheetError
@@ -485,10 +486,20 @@ def statement_job_create(
 
 
 def statement_job_run(*, job_id: int) -> ImportJob:
-    """Run a queued statement job once; a retry of a finished or running job does nothing."""
-    job, claimed = job_claim(job_id=job_id)
-    if not claimed:
-        return job
+    """Run a queued statement job once. A delivery of a job another worker is running, or of a
+    finished one, does nothing; a job left half-done by a worker that died is run again."""
+    with lease("import", job_id) as held:
+        if not held:
+            return ImportJob.objects.get(pk=job_id)
+        job, claimed = job_claim(job_id=job_id)
+        if not claimed:
+            return job
+        _statement_job_do(job)
+    job.refresh_from_db()
+    return job
+
+
+def _statement_job_do(job: ImportJob) -> None:
     params = job.params or {}
     source = {kind: source for source, kind in JOB_KINDS.items()}.get(job.kind, "")
     try:
@@ -502,14 +513,14 @@ def statement_job_run(*, job_id: int) -> ImportJob:
     except (StatementRefused, ValueError) as exc:
         job_fail(job=job, message=str(exc))
     except Exception as exc:
-        job_fail(
-            job=job, message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__}
-        )
+        if not is_transient(exc):  # a transient error leaves the job to the task's retry
+            job_fail(
+                job=job,
+                message=_("导入时发生系统错误：%(error)s") % {"error": type(exc).__name__},
+            )
         raise
     else:
         _job_finish(job, result)
-    job.refresh_from_db()
-    return job
 
 
 def _job_finish(job: ImportJob, result: StatementImportResult) -> None:

@@ -152,6 +152,21 @@ def test_an_unexpected_failure_answers_500_in_the_error_body_and_is_logged(
     assert "boom" in caplog.text
 
 
+def test_a_database_away_for_a_moment_answers_503_with_when_to_send_again(api, monkeypatch):
+    from django.db import OperationalError
+
+    from reconciliation.services import sync
+
+    def database_restarting(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(sync, "sync_payments_batch", database_restarting)
+    response = api.post("/api/v1/payments/batch", {"records": [{}]}, format="json")
+    error = assert_error(response, 503, "unavailable")
+    assert "原样重发" in error["message"] and response["Retry-After"] == "5"
+    assert ApiRequest.objects.get().status == 503
+
+
 @pytest.mark.parametrize(
     ("view", "path", "status"),
     [
