@@ -201,3 +201,108 @@ def print_slow_statements(
     if total is not None:
         rest = max(0.0, total - sum(took for took, _sql in found))
         print(f"    {rest:6.2f} s  the rest: the commit (foreign-key checks) and Python")
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value below which `share` of the sorted values lie (nearest rank); 0 if none."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def gunicorn_start(
+    url: str,
+    port: int,
+    *,
+    workers: int,
+    threads: int = 1,
+    log_path: Path | None = None,
+    config: Path | None = None,
+    probe: str = "/login/",
+    timeout: int = 120,
+) -> subprocess.Popen:
+    """gunicorn serving the project on 127.0.0.1:`port` against the database `url`, once it
+    answers `probe`. More than one thread a worker means the gthread worker class. Its log
+    (warnings and Django's 500 tracebacks) goes to `log_path`, or to this process's stderr."""
+    import http.client
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("SECRET_KEY", BENCH_SECRET_KEY),
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("CELERY_BROKER_URL", None)  # nothing enqueued here needs a worker
+    command = [str(Path(sys.executable).with_name("gunicorn")), "pension.wsgi"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    command += ["--log-level", "warning", "--timeout", str(timeout)]
+    if config:
+        command += ["--config", str(config)]
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115  (closed with the server)
+    try:
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)  # noqa: S603
+    finally:
+        if log:
+            log.close()  # the child keeps its own descriptor
+    for _ in range(150):
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited with status {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", probe)
+            connection.getresponse().read()
+            connection.close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("gunicorn did not start")
+
+
+def gunicorn_stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def server_log_errors(log_path: Path, zone: str) -> list[dict[str, object]]:
+    """Every error record in a gunicorn log written with the project's LOGGING (a time stamp
+    in `zone`, the level, the logger, the message, then the traceback): its time (epoch
+    seconds), its message, the first exception of its traceback (the root cause of a chain)
+    and its whole text."""
+    import re
+    from zoneinfo import ZoneInfo
+
+    stamp = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+) \S+ (.*)$")
+    exception = re.compile(r"^[\w.]+(Error|Exception|Warning)\b")
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    found: list[dict[str, object]] = []
+    record: dict[str, object] | None = None
+    for line in lines:
+        match = stamp.match(line)
+        if match:
+            record = None
+            if match.group(3) in ("ERROR", "CRITICAL"):
+                moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
+                when = moment.replace(tzinfo=ZoneInfo(zone)).timestamp()
+                record = {
+                    "time": when + int(match.group(2)) / 1000,
+                    "message": match.group(4),
+                    "root": "",
+                    "text": line,
+                }
+                found.append(record)
+        elif record is not None:
+            record["text"] = f"{record['text']}\n{line}"
+            if not record["root"] and exception.match(line):
+                root = re.sub(r'connection to server at "[^"]*", port \d+ failed: ', "", line)
+                record["root"] = " ".join(root.split())[:200]
+    return found

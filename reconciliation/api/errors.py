@@ -11,6 +11,7 @@ plain-Django views at the bottom for whatever fails before DRF is reached.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -201,12 +202,23 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """handler500: called while the exception is being handled, so it can tell a database
+    that went away (503, send again) from a fault (500), for an error DRF's handler did not see
+    (one raised again while the call's request log was written on the broken connection)."""
     if _is_api(request):
+        unavailable = is_transient(sys.exc_info()[1])
         with translation.override(API_LANGUAGE):
-            body = error_body("server_error", str(SERVER_ERROR_MESSAGE))
-        return JsonResponse(
+            body = (
+                error_body("unavailable", str(UNAVAILABLE_MESSAGE))
+                if unavailable
+                else error_body("server_error", str(SERVER_ERROR_MESSAGE))
+            )
+        response = JsonResponse(
             body,
-            status=500,
+            status=503 if unavailable else 500,
             json_dumps_params={"ensure_ascii": False},
         )
+        if unavailable:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return defaults.server_error(request)

@@ -182,6 +182,18 @@ def test_the_project_error_handlers_answer_json_under_api(db, view, path, status
     assert b'"error"' in response.content
 
 
+def test_a_database_error_raised_outside_the_api_handler_also_answers_503(db):
+    from django.db import InterfaceError
+
+    request = RequestFactory().post("/api/v1/payments/batch")
+    try:
+        raise InterfaceError("connection already closed")
+    except InterfaceError:
+        response = errors.server_error(request)
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert b'"unavailable"' in response.content
+
+
 def test_the_project_error_handlers_leave_pages_to_django(db):
     request = RequestFactory().get("/residents/nothing")
     response = errors.not_found(request, None)
