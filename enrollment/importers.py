@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from enrollment.models import Resident
 from enrollment.services.departments import DepartmentRow
 from enrollment.services.imports import ImportOutcome, Rejection
 from pension import idnumber
@@ -36,7 +37,23 @@ from pension.spreadsheets import (
     text,
 )
 
-ID_COLUMN = Column("id_number", "公民身份号码", ("身份证号", "身份证号码", "证件号码"))
+# As long as the resident's record holds them: a longer cell is refused on its row, not cut.
+NAME_MAX = Resident._meta.get_field("name").max_length
+HOUSEHOLD_MAX = Resident._meta.get_field("household_no").max_length
+
+
+def checked_name(name: str) -> str:
+    if not name:
+        raise CellError(_("姓名不能为空"))
+    if len(name) > NAME_MAX:
+        raise CellError(
+            _("姓名过长：%(length)s 个字，最多 %(limit)s 个字")
+            % {"length": len(name), "limit": NAME_MAX}
+        )
+    return name
+
+
+ID_COLUMN = Column("id_number", "公民身份号码", ("身份证号", "身份证号码", "证件号码", "证件号"))
 NAME_COLUMN = Column("name", "姓名")
 SEX_COLUMN = Column("sex", "性别", required=False)
 BIRTH_COLUMN = Column("birth_date", "出生日期", required=False)
@@ -294,8 +311,7 @@ def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> I
             name = cells[i_name]
             if name.__class__ is not str or not name.isprintable() or name != name.strip():
                 name = text(name)
-            if not name:
-                raise CellError(_("姓名不能为空"))
+            checked_name(name)
 
             column = STATUS_COLUMN.label
             status = statuses.get(cells[i_status])
@@ -343,17 +359,25 @@ def _registry_rows(table: Table, places: Locations, outcome: ImportOutcome) -> I
                 column = CODE_COLUMN.label if key[0] not in (None, "") else VILLAGE_COLUMN.label
                 raise CellError(place)
             village, group = place
+
+            column = HOUSEHOLD_COLUMN.label
+            household = cells[i_household]
+            if household.__class__ is not str or not household.isascii():
+                household = text(household)
+            household = household.strip()
+            if len(household) > HOUSEHOLD_MAX:
+                raise CellError(
+                    _("户号过长：%(length)s 个字符，最多 %(limit)s 个")
+                    % {"length": len(household), "limit": HOUSEHOLD_MAX}
+                )
         except (CellError, idnumber.InvalidIDNumber) as exc:
             reject(Rejection(row_number, column, exc.message, text(raw)[:18]))
             if column != ID_COLUMN.label:
                 # Known person, wrong cell: they must not look absent from the registry.
                 yield (str(row_number), number, "", "", None, "", "", "", "held", "")
             continue
-        household = cells[i_household]
-        if household.__class__ is not str or not household.isascii():
-            household = text(household)
-        yield (str(row_number), number, name[:50], sex, iso, village, group,
-               household.strip()[:30], status, conflicts[:200])  # fmt: skip
+        yield (str(row_number), number, name, sex, iso, village, group,
+               household, status, conflicts[:200])  # fmt: skip
     outcome.rows = rows
     outcome.accepted = rows - len(outcome.rejected)
 
@@ -394,9 +418,7 @@ def read_department_list(
         try:
             parsed = idnumber.parse(parse_id_number(cell["id_number"]), today=today)
             column = NAME_COLUMN.label
-            name = text(cell["name"])
-            if not name:
-                raise CellError(_("姓名不能为空"))
+            name = checked_name(text(cell["name"]))
         except (CellError, idnumber.InvalidIDNumber) as exc:
             outcome.rejected.append(
                 Rejection(row_number, column, exc.message, text(cell.get("id_number"))[:18])
@@ -406,7 +428,7 @@ def read_department_list(
         if category == "disability" and text(cell["grade"]) not in SEVERE_GRADES:
             skipped += 1  # grades 3-4 are not 重度残疾人 and get no proxy payment
             continue
-        accepted[row_number] = DepartmentRow(id_number=parsed.number, name=name[:50])
+        accepted[row_number] = DepartmentRow(id_number=parsed.number, name=name)
     _mark_duplicates(seen, accepted, outcome)
     outcome.rejected.sort(key=lambda r: r.row)
     outcome.accepted = len(accepted)

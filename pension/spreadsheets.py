@@ -400,6 +400,9 @@ def _picker(
 # --- CSV --------------------------------------------------------------------------------------
 
 
+_CHINESE = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
 def _csv_encoding(src: _Source, candidates: tuple[str, ...] = ("utf-8-sig", "gb18030")) -> str:
     """The first of ``candidates`` in which the whole file decodes strictly.
 
@@ -413,15 +416,16 @@ def _csv_encoding(src: _Source, candidates: tuple[str, ...] = ("utf-8-sig", "gb1
         nul_is_binary = not encoding.startswith("utf-16")
         stream = src.open()
         lines = 0
-        seen_non_ascii = False
+        seen_chinese = False
         try:
             while chunk := stream.read(_CHUNK):
                 if nul_is_binary and b"\x00" in chunk:
                     raise SpreadsheetError(MSG_NOT_SPREADSHEET)
                 try:
-                    decoder.decode(chunk)
+                    text = decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    if is_utf8 and (seen_non_ascii or not chunk[: exc.start].isascii()):
+                    before = chunk[: max(exc.start, 0)].decode("utf-8", "ignore")
+                    if is_utf8 and (seen_chinese or _CHINESE.search(before)):
                         # Chinese text in UTF-8 and then something else: reading the whole
                         # file as GB18030 would only turn the first part into nonsense.
                         line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
@@ -435,7 +439,9 @@ def _csv_encoding(src: _Source, candidates: tuple[str, ...] = ("utf-8-sig", "gb1
                         ) from exc
                     raise
                 if is_utf8:
-                    seen_non_ascii = seen_non_ascii or not chunk.isascii()
+                    # Chinese read as UTF-8, not merely bytes UTF-8 accepts: GB18030's 证 (D6 A4)
+                    # is a valid UTF-8 Hebrew point, and such a file is GB18030 throughout.
+                    seen_chinese = seen_chinese or bool(_CHINESE.search(text))
                     lines += chunk.count(b"\n")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -464,11 +470,12 @@ def _csv_delimiter(lines: list[str]) -> str:
 
 
 def _csv_error(exc: csv.Error, row: int) -> str:
-    # Almost always a quote opened and never closed, which swallows the rest of the file.
-    return _("CSV 文件格式错误：第%(row)s行附近的引号不成对或单元格内容过长（%(error)s）") % {
-        "row": row,
-        "error": exc,
-    }
+    """Almost always a quote opened and never closed, which swallows the rest of the file.
+    Python's own words (English) stay out of the clerk's message."""
+    return _(
+        "CSV 文件格式错误：第%(row)s行附近的引号不成对或单元格内容过长，"
+        "请用 Excel 打开后另存为 CSV 或 xlsx 再上传"
+    ) % {"row": row}
 
 
 def _csv_blank(row: list[str]) -> bool:

@@ -112,6 +112,11 @@ _TAILS = {
 }
 
 
+def _is_blank(cell: object) -> bool:
+    """An optional cell left empty, or holding only spaces: both mean "not given"."""
+    return cell is None or (cell.__class__ is str and not cell.strip())
+
+
 def _key(value: object, label: str) -> str:
     """A voucher or serial number: text of at most 40 characters, never a rounded number."""
     if isinstance(value, float):
@@ -308,7 +313,7 @@ def _tax_rows(table: Table, month: datetime.date, read: StatementRead) -> Iterat
                 column, cell = YEAR_COLUMN.label, year
                 year = checks.year(year)
                 column, cell = TIER_COLUMN.label, tier
-                tier = "" if tier is None or tier == "" else checks.amount(tier, column)
+                tier = "" if _is_blank(tier) else checks.amount(tier, column)
                 column, cell = AMOUNT_COLUMN.label, amount
                 amount = checks.amount(amount, column)
                 column, cell = PAID_ON_COLUMN.label, paid_on
@@ -369,7 +374,7 @@ def _bank_rows(table: Table, month: datetime.date, read: StatementRead) -> Itera
             try:
                 serial = _key(serial, column)
                 column, cell = BANK_VOUCHER_COLUMN.label, voucher
-                voucher = "" if voucher == "" else _key(voucher, column)
+                voucher = "" if _is_blank(voucher) else _key(voucher, column)
                 column, cell = ID_COLUMN.label, number
                 number = checks.id_number(number)
                 column, cell = BANK_AMOUNT_COLUMN.label, amount

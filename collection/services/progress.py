@@ -22,7 +22,7 @@ from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from collection.models import Milestone, Payment, Target, VillageProgress
 from collection.services.proxy import proxy_qualifying
@@ -91,9 +91,18 @@ def target_refusal(*, actor: User | None, region: Region) -> str:
     return ""
 
 
+# Far above any county's residents (DESIGN §4: up to a million), far below what the column holds.
+TARGET_MAX = 10_000_000
+TOO_LARGE = gettext_lazy("任务数过大：%(count)s，一个单位的任务数不超过 1000 万")
+
+
 def _check_count(count: object) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise TargetRefused(_("任务数应为不小于 0 的整数：%(count)s") % {"count": count})
+    if count > TARGET_MAX:
+        raise TargetRefused(
+            _("任务数过大：%(count)s，一个单位的任务数不超过 1000 万") % {"count": count}
+        )
     return count
 
 
@@ -386,6 +395,10 @@ def _count_cell(value: object) -> int:
             raise CellError(_("任务数应为整数：%(value)s") % {"value": raw}) from None
     if number < 0:
         raise CellError(_("任务数不能为负数：%(count)s") % {"count": number})
+    if number > TARGET_MAX:
+        raise CellError(
+            _("任务数过大：%(count)s，一个单位的任务数不超过 1000 万") % {"count": number}
+        )
     return number
 
 

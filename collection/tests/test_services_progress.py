@@ -136,7 +136,12 @@ def test_nobody_outside_the_region_or_without_the_role_sets_a_target(request, vi
 
 @pytest.mark.parametrize(
     ("count", "year", "message"),
-    [(-1, 2023, "不小于 0 的整数"), (12.5, 2023, "不小于 0 的整数"), (10, 2001, "缴费年度")],
+    [
+        (-1, 2023, "不小于 0 的整数"),
+        (12.5, 2023, "不小于 0 的整数"),
+        (10, 2001, "缴费年度"),
+        (10_000_001, 2023, "任务数过大"),
+    ],
 )
 def test_a_negative_count_or_an_impossible_year_is_refused(
     county_user, township, count, year, message

@@ -191,3 +191,28 @@ def test_every_task_goes_to_a_named_queue_a_worker_can_be_started_for():
     routes = settings.CELERY_TASK_ROUTES
     assert set(project_tasks()) == set(routes)
     assert {route["queue"] for route in routes.values()} == set(settings.TASK_QUEUES)
+
+
+def test_the_monthly_reconciliation_closes_a_run_its_dead_worker_left_running(county):
+    from reconciliation.services.reconcile import reconcile_month
+
+    abandoned = queued_run(county, status=ReconciliationRun.Status.RUNNING)
+
+    run = reconcile_month(county=county, month=MAY)
+
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.is_current) == ("failed", False)
+    assert "意外中止" in abandoned.summary["error"]
+    assert (run.status, run.is_current) == ("done", True)
+
+
+def test_the_monthly_reconciliation_leaves_a_run_another_worker_is_doing(county):
+    from reconciliation.services.reconcile import reconcile_month
+
+    busy = queued_run(county, status=ReconciliationRun.Status.RUNNING)
+
+    with another_worker_holds("reconciliation", busy.pk):
+        reconcile_month(county=county, month=MAY)
+
+    busy.refresh_from_db()
+    assert busy.status == "running"

@@ -126,8 +126,26 @@ def reconcile_month(
     """Reconcile one month of a county now; returns the finished run, now the month's current
     one (the command, the monthly task, the demo)."""
     run = _run_create(county=county, month=month, actor=actor, status=RUN_RUNNING)
+    _abandoned_runs_close(county=county, month=month.replace(day=1), but=run.pk)
     with lease("reconciliation", run.pk):  # a new row: always this worker's
         return reconcile_run_execute(run=run)
+
+
+def _abandoned_runs_close(*, county: Region, month: datetime.date, but: int) -> None:
+    """Runs of the month left running by a worker that died (no one holds their lease): on
+    file as failed, saying so, rather than running for ever beside the run that replaces them.
+    A month has a handful of runs; each is looked at once."""
+    running = ReconciliationRun.objects.filter(
+        county=county, month=month, status=RUN_RUNNING
+    ).exclude(pk=but)
+    for pk in running.values_list("pk", flat=True):
+        with lease("reconciliation", pk) as held:
+            if held:
+                ReconciliationRun.objects.filter(pk=pk, status=RUN_RUNNING).update(
+                    status=ReconciliationRun.Status.FAILED,
+                    finished_at=timezone.now(),
+                    summary={"error": _("处理该次对账的进程意外中止，已由其后的对账取代")},
+                )
 
 
 def reconcile_month_queue(
