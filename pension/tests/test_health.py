@@ -48,7 +48,7 @@ def test_the_demo_runs_its_tasks_in_process_and_checks_only_its_database_and_cac
 
 
 @pytest.mark.parametrize("path", ["/health/", HEALTH])
-def test_the_check_needs_no_login_and_shows_no_personal_data(client, db, settings, path):
+def test_the_check_needs_no_login_and_is_never_cached(client, db, settings, path):
     settings.CELERY_BROKER_URL = "memory://"
     response = client.get(path)
     assert response.status_code == 200
