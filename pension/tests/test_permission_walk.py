@@ -391,6 +391,31 @@ def test_the_same_post_writes_for_the_role_that_may(walked, name):
     assert changed_tables(before, database_contents()) != []
 
 
+@pytest.mark.parametrize("name", writer_cases())
+def test_the_same_post_from_another_site_without_the_forms_token_is_refused(walked, name):
+    """CSRF on every form: the writer's own session, but no token, as a forged form sends it.
+    The sync API authenticates by key, never by cookie, so a forged form has nothing to ride."""
+    check = TABLE[name].post
+    if check.prepare:
+        check.prepare(walked)
+    key = walked.secrets.get(check.writer)
+    client = Client(
+        enforce_csrf_checks=True, headers={"authorization": f"Bearer {key}"} if key else {}
+    )
+    if check.writer in walked.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = walked.sessions[check.writer]
+    before = database_contents()
+
+    response = client.post(url_of(walked, name, TABLE[name]), **check.body(walked))
+    body_of(response)
+
+    if name.startswith("api:"):
+        assert response.status_code < 400  # by its key: a cookie alone is refused (401)
+    else:
+        assert response.status_code == 403
+        assert changed_tables(before, database_contents()) == []
+
+
 # --- outside the URLconf's own patterns ----------------------------------------------------------
 
 
