@@ -12,16 +12,19 @@ payments of 2023 and 2022, 低保 listings with some proxy payments, and the tax
 bank's statements of July 2023 with about 1% of the records planted as discrepancies. Every
 2023 personal payment is dated in July, so the month reconciled holds the county's whole year.
 
-Round one, the county alone: a fresh copy of the database (``<database>_run``), and in a fresh
-interpreter the county's registry import, its progress rebuild for 31 July and its
-reconciliation of July (both statement imports and the run), through the project's services.
+Once the first county is loaded and VACUUM (FREEZE, ANALYZE)d, the database is copied as it
+stands (``<database>_alone``). Then the other counties, one after the other, each of the same
+size with real county codes of Yunnan (临沧 and 普洱, their villages and groups laid out as
+沧源's): residents, payments and files, and each county's own registry import, statement
+imports, reconciliation and progress (printed as it goes, not part of the comparison), then
+VACUUM (FREEZE, ANALYZE) again.
 
-Then the other counties, one after the other, each of the same size with real county codes of
-Yunnan (临沧 and 普洱, their villages and groups laid out as 沧源's): residents, payments and
-files, and each county's own registry import, statement imports, reconciliation and progress
-(not part of the comparison, printed as it goes). VACUUM (FREEZE, ANALYZE), a fresh copy, and
-round two: the first county's same three operations on the same files, with the province on
-file. Both rounds are printed side by side, statement by statement, with the table sizes.
+The comparison: the first county's registry import, its progress rebuild for 31 July and its
+reconciliation of July (both statement imports and the run), through the project's services,
+on the same files, once from the county alone and once with the province on file, each in a
+fresh copy of its database (``<database>_run``) and a fresh interpreter; the two taken in turn
+--repeat times, the quickest of each kept. Both are printed side by side, statement by
+statement, with the table sizes.
 
 With --partitioned-copy: copies of the resident and payment tables, one plain and one
 partitioned by LIST on a county_code column, loaded with the same rows, and the reads that
@@ -372,7 +375,28 @@ def build_county(
 # --- The operations, timed --------------------------------------------------------------------
 
 
-def county_operations(code: str, files: dict[str, object]) -> dict[str, object]:
+class Phases:
+    """What the statement timings cannot see, per operation: filling the staging table or the
+    line table with COPY while the file is read and checked, and the commit. Both come from
+    the clocks of bench/registry.py and bench/reconcile.py."""
+
+    def __init__(self) -> None:
+        self.registry = registry_bench.PhaseClock()
+        self.registry.install()
+        self.statements = reconcile_bench.Phases()
+        self.statements.install()
+
+    def take(self, key: str) -> tuple[float, float]:
+        load, commit = self.statements.take()  # every commit goes through its clock
+        if key == "registry":
+            load = self.registry.load
+        self.registry.load = 0.0
+        return load, commit
+
+
+def county_operations(
+    code: str, files: dict[str, object], phases: Phases | None = None
+) -> dict[str, object]:
     """The county's registry import, progress rebuild, statement imports and reconciliation,
     in this order, each with its statements; what each found, to compare between rounds."""
     from collection.models import VillageProgress
@@ -386,11 +410,15 @@ def county_operations(code: str, files: dict[str, object]) -> dict[str, object]:
     steps: dict[str, dict[str, object]] = {}
 
     def step(key: str, function, **kwargs):
+        if phases is not None:
+            phases.take(key)
         with statement_times() as statements:
             started = time.perf_counter()
             result = function(**kwargs)
             seconds = since(started)
-        steps[key] = {"seconds": seconds, "statements": statements}
+        load, commit = phases.take(key) if phases is not None else (0.0, 0.0)
+        steps[key] = {"seconds": seconds, "statements": statements, "load": load,
+                      "commit": commit}  # fmt: skip
         return result
 
     registry_path = str(files["registry_path"])
@@ -432,9 +460,46 @@ def county_operations(code: str, files: dict[str, object]) -> dict[str, object]:
 
 def child(code: str, files: dict[str, object]) -> dict[str, object]:
     figures: dict[str, object] = {"start_mb": peak_mb(), "load": os.getloadavg()[0]}
-    figures.update(county_operations(code, files))
+    figures.update(county_operations(code, files, Phases()))
     figures["peak_mb"] = peak_mb()
     return figures
+
+
+def timed_rounds(
+    admin,
+    templates: list[tuple[str, str]],
+    run_name: str,
+    run_url: str,
+    files: dict,
+    repeat: int,
+) -> list[dict[str, object]]:
+    """`repeat` runs of the first county's operations from each template (label, database),
+    the templates taken in turn so that whatever else the machine does falls on both alike;
+    each run in a fresh copy of its template and a fresh interpreter. For each template and
+    operation, the figures of its quickest run: a slower run is another process's doing."""
+    runs: dict[str, list[dict[str, object]]] = {label: [] for label, _db in templates}
+    for number in range(1, max(1, repeat) + 1):
+        for label, template in templates:
+            copy = create_database(admin, run_name, template=template)
+            print(f"{machine_line('machine now')}; copied in {copy:.1f} s", flush=True)
+            figures = run_child(__file__, run_url, "--child", json.dumps(files))
+            report_steps(f"{label}, run {number}", figures)
+            runs[label].append(figures)
+            drop_database(admin, run_name)
+    found = ("registry", "progress", "reconcile")
+    bests = []
+    for label, _db in templates:
+        done = runs[label]
+        best = dict(done[0])
+        best["steps"] = {
+            key: min((run["steps"][key] for run in done), key=lambda step: step["seconds"])
+            for key, _label in STEPS
+        }
+        best["peak_mb"] = max(run["peak_mb"] for run in done)
+        best["load"] = max(run["load"] for run in done)
+        best["runs_agree"] = all(run[k] == done[0][k] for run in done for k in found)
+        bests.append(best)
+    return bests
 
 
 # --- Sizes and the machine --------------------------------------------------------------------
@@ -580,13 +645,30 @@ def report_rounds(
     lines_together = outcome_lines(together, expected)
     for a, b in zip(lines_alone, lines_together, strict=True):
         print(f"  {a}" + ("; the same with the province" if a == b else f"\n  WITH ALL: {b}"))
-    same = lines_alone == lines_together and all("NOT AS PLANTED" not in x for x in lines_alone)
-    print("  statements of 0.05 s or more, alone / with all counties:")
+    agree = alone.get("runs_agree", True) and together.get("runs_agree", True)
+    if not agree:
+        print("  THE REPEATED RUNS OF A ROUND FOUND DIFFERENT THINGS")
+    same = (
+        agree
+        and lines_alone == lines_together
+        and all("NOT AS PLANTED" not in x for x in lines_alone)
+    )
+    print("  where the time goes, alone / with all counties:")
     for key, label in STEPS:
+        a, b = alone["steps"][key], together["steps"][key]
         print(f"  {label}:")
-        compare_statements(
-            alone["steps"][key]["statements"], together["steps"][key]["statements"], 0.05
-        )
+        for part, what in (
+            ("load", "read and check the file while COPY stores it"),
+            ("commit", "the commit (deferred foreign-key checks)"),
+        ):
+            if a[part] or b[part]:
+                print(f"    {a[part]:6.2f} s {b[part]:6.2f} s {ratio(a[part], b[part]):>6}  {what}")
+        compare_statements(a["statements"], b["statements"], 0.05)
+        rest = [
+            max(0.0, x["seconds"] - x["load"] - x["commit"] - sum(t for t, _s in x["statements"]))
+            for x in (a, b)
+        ]
+        print(f"    {rest[0]:6.2f} s {rest[1]:6.2f} s {ratio(*rest):>6}  the rest (Python)")
     return same
 
 
@@ -621,8 +703,10 @@ def partitioning_ddl(partitions: list[str]) -> dict[str, list[str]]:
         "CREATE TABLE bench_plain_resident (LIKE enrollment_resident INCLUDING DEFAULTS"
         " INCLUDING CONSTRAINTS) WITH (fillfactor = 90)",
         "ALTER TABLE bench_plain_resident ADD PRIMARY KEY (id), ADD UNIQUE (id_number)",
+        # The county of the payment's resident, beside the app's columns: only the reads
+        # marked "county column" use it, through an index built after the load.
         "CREATE TABLE bench_plain_payment (LIKE collection_payment INCLUDING DEFAULTS"
-        " INCLUDING CONSTRAINTS)",
+        " INCLUDING CONSTRAINTS, county_code varchar(6) NOT NULL)",
         "ALTER TABLE bench_plain_payment ADD PRIMARY KEY (id), ADD UNIQUE (source, voucher_no),"
         " ADD UNIQUE (reverses_id)",
     ]
@@ -658,10 +742,13 @@ LOADS = {
     "plain": [
         ("residents", "INSERT INTO bench_plain_resident SELECT * FROM enrollment_resident"
                       " ORDER BY id"),
-        ("payments", "INSERT INTO bench_plain_payment SELECT * FROM collection_payment"
-                     " ORDER BY paid_at, id"),
+        ("payments", "INSERT INTO bench_plain_payment SELECT p.*, left(r.village_id, 6)"
+                     " FROM collection_payment p JOIN enrollment_resident r"
+                     " ON r.id = p.resident_id ORDER BY p.paid_at, p.id"),
         ("foreign key", "ALTER TABLE bench_plain_payment ADD FOREIGN KEY (resident_id)"
                         " REFERENCES bench_plain_resident (id)"),
+        ("county index", "CREATE INDEX bench_plain_payment_county ON bench_plain_payment"
+                         " (county_code, paid_at)"),
     ],
     "part": [
         ("residents", "INSERT INTO bench_part_resident SELECT r.*, left(r.village_id, 6)"
@@ -676,13 +763,16 @@ LOADS = {
 }  # fmt: skip
 
 
-def partitioning_queries(code: str, township: str) -> list[tuple[str, str, str, bool, int]]:
-    """(label, plain SQL, partitioned SQL, bulk settings, runs): the reads that matter for one
-    county, written for the plain layout as the app writes them (a prefix of the village code,
-    a join to the residents), for the partitioned one with the county named as well, as an
-    app aware of the partitions would."""
+def partitioning_queries(
+    code: str, township: str
+) -> list[tuple[str, str, str | None, str, bool, int]]:
+    """(label, plain SQL, plain SQL with the payments' county column or None, partitioned SQL,
+    bulk settings, runs): the reads that matter for one county, written for the plain layout
+    as the app writes them (a prefix of the village code, a join to the residents), for the
+    partitioned one with the county named as well, as an app aware of the partitions would."""
     like = f"'{code}%'"
     counted = """p.contribution_year = 2023 AND p.kind IN ('personal', 'proxy')
+                 AND p.paid_at < '2023-08-01 00:00+08'
                  AND p.duplicate_of_id IS NULL AND p.reverses_id IS NULL"""
     progress = """SELECT x.unit, COUNT(*) FROM (
             SELECT r.village_id AS unit, p.resident_id FROM {p} p JOIN {r} r ON {join}
@@ -701,6 +791,7 @@ def partitioning_queries(code: str, township: str) -> list[tuple[str, str, str, 
             "counted": counted,
             "county": f"AND p.county_code = '{code}' AND r.county_code = '{code}'",
             "reversal": "AND x.county_code = p.county_code"}  # fmt: skip
+    column = dict(plain, county=f"AND p.county_code = '{code}'")
     page = (
         "SELECT id, id_number, name, village_id, household_no, status FROM {r}"
         " WHERE village_id LIKE '" + township + "%' {county}"
@@ -710,30 +801,31 @@ def partitioning_queries(code: str, township: str) -> list[tuple[str, str, str, 
         ("the county's residents by status (village prefix)",
          f"SELECT status, COUNT(*) FROM bench_plain_resident WHERE village_id LIKE {like}"
          " GROUP BY status",
+         None,
          f"SELECT status, COUNT(*) FROM bench_part_resident WHERE county_code = '{code}'"
          f" AND village_id LIKE {like} GROUP BY status", False, 5),
         ("a township's residents, first page of the list",
-         page.format(r="bench_plain_resident", county=""),
+         page.format(r="bench_plain_resident", county=""), None,
          page.format(r="bench_part_resident", county=f"AND county_code = '{code}'"), False, 11),
         ("progress: paying residents per village, 2023",
-         progress.format(**plain), progress.format(**part), True, 5),
+         progress.format(**plain), progress.format(**column), progress.format(**part), True, 5),
         ("the month's payments of the county (system ledger)",
-         month.format(**plain), month.format(**part), True, 5),
+         month.format(**plain), month.format(**column), month.format(**part), True, 5),
         ("index-only count of the county's residents",
-         f"SELECT COUNT(*) FROM bench_plain_resident WHERE village_id LIKE {like}",
+         f"SELECT COUNT(*) FROM bench_plain_resident WHERE village_id LIKE {like}", None,
          f"SELECT COUNT(*) FROM bench_part_resident WHERE county_code = '{code}'", False, 11),
         ("a statement's ID numbers matched, county unknown",
          "SELECT COUNT(r.id) FROM bench_probe t LEFT JOIN bench_plain_resident r"
-         " ON r.id_number = t.id_number",
+         " ON r.id_number = t.id_number", None,
          "SELECT COUNT(r.id) FROM bench_probe t LEFT JOIN bench_part_resident r"
          " ON r.id_number = t.id_number", True, 5),
         ("a statement's ID numbers matched, county known",
          "SELECT COUNT(r.id) FROM bench_probe t LEFT JOIN bench_plain_resident r"
-         f" ON r.id_number = t.id_number AND r.village_id LIKE {like}",
+         f" ON r.id_number = t.id_number AND r.village_id LIKE {like}", None,
          "SELECT COUNT(r.id) FROM bench_probe t LEFT JOIN bench_part_resident r"
          f" ON r.id_number = t.id_number AND r.county_code = '{code}'", True, 5),
         ("the province's residents per county (a report)",
-         "SELECT left(village_id, 6), COUNT(*) FROM bench_plain_resident GROUP BY 1",
+         "SELECT left(village_id, 6), COUNT(*) FROM bench_plain_resident GROUP BY 1", None,
          "SELECT county_code, COUNT(*) FROM bench_part_resident GROUP BY 1", True, 3),
     ]  # fmt: skip
 
@@ -881,32 +973,44 @@ def measure_partitioning(
     )
     p, q = load_seconds["plain"], load_seconds["part"]
     print(f"  {'':52} {'plain':>10} {'partitioned':>12} {'ratio':>7}")
-    for label in ("residents", "payments", "foreign key", "vacuum"):
-        what = {
-            "residents": "load the residents (keys and indexes in place)",
-            "payments": "load the payments (keys and indexes in place)",
-            "foreign key": "add the payment → resident foreign key",
-            "vacuum": "VACUUM (ANALYZE) both",
-        }[label]
+    for label, what in (
+        ("residents", "load the residents (keys and indexes in place)"),
+        ("payments", "load the payments (keys and indexes in place)"),
+        ("foreign key", "add the payment → resident foreign key"),
+        ("vacuum", "VACUUM (ANALYZE) both"),
+    ):
         print(f"  {what:52} {p[label]:8.2f} s {q[label]:10.2f} s {ratio(p[label], q[label]):>7}")
+    what = "index (county_code, paid_at) on the plain payments"
+    print(f"  {what:52} {p['county index']:8.2f} s {'–':>12}")
     for table in ("resident", "payment"):
         a, b = sizes[("plain", table)], sizes[("part", table)]
         print(f"  {table + ' table with its indexes':52} {mb(a):>10} {mb(b):>12} {ratio(a, b):>7}")
     print(
-        f"  reads of {FIRST} (median; plain as the app reads, partitioned naming the county; "
-        f"a statement's ID numbers: {probes:,}, a tenth of the county's residents):"
+        f"  reads of {FIRST} (median; plain as the app reads, then with the payments' county "
+        "column where it applies, partitioned naming the county; a statement's ID numbers: "
+        f"{probes:,}, a tenth of the county's residents):"
+    )
+    print(
+        f"  {'':52} {'plain':>10} {'county col':>11} {'ratio':>6} {'partitioned':>12} {'ratio':>6}"
     )
     with connection.cursor() as cursor:
-        for label, plain_sql, part_sql, bulk, runs in partitioning_queries(FIRST, township):
+        queries = partitioning_queries(FIRST, township)
+        for label, plain_sql, column_sql, part_sql, bulk, runs in queries:
             bulk_settings(cursor, bulk)
             a = timed_query(cursor, plain_sql, runs)
+            c = timed_query(cursor, column_sql, runs) if column_sql else None
             b = timed_query(cursor, part_sql, runs)
+            column = (
+                f"{c * 1000:8.1f} ms {ratio(a, c):>6}" if c is not None else f"{'–':>11} {'':6}"
+            )
             print(
-                f"  {label:52} {a * 1000:7.1f} ms {b * 1000:9.1f} ms {ratio(a, b):>7}",
+                f"  {label:52} {a * 1000:7.1f} ms {column} {b * 1000:9.1f} ms {ratio(a, b):>6}",
                 flush=True,
             )
             if explain:
                 print(f"      plain: {compact_plan(cursor, plain_sql)}")
+                if column_sql:
+                    print(f"      county column: {compact_plan(cursor, column_sql)}")
                 print(f"      partitioned: {compact_plan(cursor, part_sql)}")
         bulk_settings(cursor, False)
         one = "SELECT id, name, village_id, status FROM {} WHERE id_number = %s"
@@ -917,11 +1021,15 @@ def measure_partitioning(
             one.format("bench_part_resident") + " AND county_code = %s",
             numbers,
         )
+        label = f"one ID number looked up ({len(numbers):,} look-ups)"
         print(
-            f"  {f'one ID number looked up ({len(numbers):,} look-ups)':52} {a:7.2f} ms "
-            f"{b:9.2f} ms {ratio(a, b):>7}  (county unknown: every partition)"
+            f"  {label:52} {a:7.2f} ms {'–':>11} {'':6} {b:9.2f} ms {ratio(a, b):>6}  "
+            "(county unknown: every partition)"
         )
-        print(f"  {'':52} {a:7.2f} ms {c:9.2f} ms {ratio(a, c):>7}  (county known: one partition)")
+        print(
+            f"  {'':52} {a:7.2f} ms {'–':>11} {'':6} {c:9.2f} ms {ratio(a, c):>6}  "
+            "(county known: one partition)"
+        )
         if explain:
             literal = f"'{numbers[0][0]}'"
             for layout, table in (
@@ -947,6 +1055,7 @@ def main() -> None:
     parser.add_argument("--database", default="pension_bench_province")
     parser.add_argument("--keep", action="store_true", help="keep the databases and files")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs of each round")
     parser.add_argument("--partitioned-copy", action="store_true")
     parser.add_argument("--partitions", type=int, default=100)
     parser.add_argument("--lookups", type=int, default=1000)
@@ -964,7 +1073,7 @@ def main() -> None:
         sys.exit(f"--counties must be between 2 and {len(OTHER_COUNTIES) + 1}")
     name = args.database
     check_database_name(name)
-    run_name = f"{name}_run"
+    run_name, alone_name = f"{name}_run", f"{name}_alone"
     server = server_url()
     admin = admin_connection(server)
     n = args.residents_per_county
@@ -1017,17 +1126,13 @@ def main() -> None:
         frozen = vacuum()
         sizes_alone = table_sizes()
         connections.close_all()
-        copy = create_database(admin, run_name, template=name)
+        copy = create_database(admin, alone_name, template=name)
         print(
             f"alone: VACUUM (FREEZE, ANALYZE) {frozen:.1f} s, database "
-            f"{mb(sizes_alone['database'][1])}, copied to {run_name} in {copy:.1f} s",
+            f"{mb(sizes_alone['database'][1])}, kept as {alone_name} (copied in {copy:.1f} s)",
             flush=True,
         )
-        print(machine_line("machine now"), flush=True)
         child_files = {k: files[k] for k in ("registry_path", "tax_path", "bank_path")}
-        alone = run_child(__file__, run_url, "--child", json.dumps(child_files))
-        report_steps(f"{FIRST} alone", alone)
-        drop_database(admin, run_name)
 
         # The other counties, each loaded and put through its own month as it comes.
         for number, (code, county_name, prefecture) in enumerate(others, start=2):
@@ -1050,16 +1155,16 @@ def main() -> None:
         frozen = vacuum()
         sizes_together = table_sizes()
         connections.close_all()
-        copy = create_database(admin, run_name, template=name)
         print(
             f"all {args.counties} counties: VACUUM (FREEZE, ANALYZE) {frozen:.1f} s, database "
-            f"{mb(sizes_together['database'][1])}, copied to {run_name} in {copy:.1f} s",
+            f"{mb(sizes_together['database'][1])}",
             flush=True,
         )
-        print(machine_line("machine now"), flush=True)
-        together = run_child(__file__, run_url, "--child", json.dumps(child_files))
-        report_steps(f"{FIRST} with {args.counties} counties", together)
-        drop_database(admin, run_name)
+        alone, together = timed_rounds(
+            admin,
+            [(f"{FIRST} alone", alone_name), (f"{FIRST} with {args.counties} counties", name)],
+            run_name, run_url, child_files, args.repeat,
+        )  # fmt: skip
 
         ok = report_rounds(alone, together, expected, args.counties, n, first_name)
         report_sizes(sizes_alone, sizes_together)
@@ -1076,9 +1181,10 @@ def main() -> None:
     finally:
         connections.close_all()
         if args.keep:
-            print(f"kept: database {name}, files in {workdir}")
+            print(f"kept: databases {name} and {alone_name}, files in {workdir}")
         else:
             drop_database(admin, run_name)
+            drop_database(admin, alone_name)
             drop_database(admin, name)
             for path in workdir.iterdir():
                 path.unlink()

@@ -10,9 +10,13 @@ class CappedPaginator(Paginator):
     """Counts at most `cap` rows, so that a list of millions (a county's payments, a new
     million every year) answers as fast as a list of thousands: counting them all would cost
     more than showing a page. `capped` says whether there are more; the pages go as far as
-    the cap, and the list's filters and its Excel export reach the rest."""
+    the cap, and the list's filters and its Excel export reach the rest.
 
-    cap = 10_000
+    A thousand rows are twenty pages, more than anyone leafs through; counting a township's
+    ten thousand payments was most of the page's cost under fifty clerks (bench/browse_load.py).
+    """
+
+    cap = 1_000
 
     @cached_property
     def count(self) -> int:
