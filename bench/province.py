@@ -696,9 +696,11 @@ PAYMENT_INDEXES = [
 
 
 def partitioning_ddl(partitions: list[str]) -> dict[str, list[str]]:
-    """The two layouts. The partitioned one carries county_code and puts it last in every key,
-    so that a key still serves a look-up that does not know the county (an ID number, a
-    resident's id); a unique key without it cannot be declared on a partitioned table."""
+    """The two layouts: the app's tables as they are (the payments with a county_code column
+    beside them), and the same partitioned by county_code. The partitioned one puts the county
+    last in every key, so that a key still serves a look-up that does not know the county (an
+    ID number, a resident's id); a unique key without it cannot be declared on a partitioned
+    table."""
     plain = [
         "CREATE TABLE bench_plain_resident (LIKE enrollment_resident INCLUDING DEFAULTS"
         " INCLUDING CONSTRAINTS) WITH (fillfactor = 90)",
