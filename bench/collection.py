@@ -128,9 +128,9 @@ def build_residents(
 
 PAYMENTS_SQL = """
 INSERT INTO collection_payment
-    (resident_id, contribution_year, amount, subsidy, kind, channel, source, voucher_no,
-     paid_at, recorded_at, note)
-SELECT r.id, %(year)s, t.amount, t.subsidy, 'personal', 'wechat', 'tax_sync',
+    (resident_id, county_code, contribution_year, amount, subsidy, kind, channel, source,
+     voucher_no, paid_at, recorded_at, note)
+SELECT r.id, left(r.village_id, 6), %(year)s, t.amount, t.subsidy, 'personal', 'wechat', 'tax_sync',
        %(prefix)s || r.id, %(start)s::timestamptz + (r.id %% %(days)s) * interval '1 day'
            + (r.id %% 600) * interval '1 minute', now(), ''
 FROM enrollment_resident r
@@ -194,10 +194,10 @@ def load_county(*, rows: list[tuple], listed: list[str], residents: int) -> dict
         cursor.execute(
             """
             INSERT INTO collection_payment
-                (resident_id, contribution_year, amount, subsidy, kind, channel, source,
-                 voucher_no, paid_at, recorded_at, note, duplicate_of_id)
-            SELECT resident_id, contribution_year, amount, subsidy, kind, 'alipay', source,
-                   'D' || voucher_no, paid_at + interval '1 day', now(), '重复缴费待退', id
+                (resident_id, county_code, contribution_year, amount, subsidy, kind, channel,
+                 source, voucher_no, paid_at, recorded_at, note, duplicate_of_id)
+            SELECT resident_id, county_code, contribution_year, amount, subsidy, kind, 'alipay',
+                   source, 'D' || voucher_no, paid_at + interval '1 day', now(), '重复缴费待退', id
             FROM collection_payment WHERE contribution_year = %s AND id %% 200 = 0
             """,
             [YEAR],

@@ -205,9 +205,10 @@ def load(plan: Plan) -> int:
     ]  # fmt: skip
     insert = """
         INSERT INTO collection_payment
-            (resident_id, contribution_year, amount, subsidy, kind, channel, source, voucher_no,
-             paid_at, recorded_at, note, duplicate_of_id)
-        SELECT r.id, %s, s.amount, 0, 'personal', 'wechat', 'tax_sync', s.voucher_no,
+            (resident_id, county_code, contribution_year, amount, subsidy, kind, channel, source,
+             voucher_no, paid_at, recorded_at, note, duplicate_of_id)
+        SELECT r.id, left(r.village_id, 6), %s, s.amount, 0, 'personal', 'wechat', 'tax_sync',
+               s.voucher_no,
                (s.day + time '10:00') AT TIME ZONE 'Asia/Shanghai', now(), '', f.id
         FROM bench_payments s JOIN enrollment_resident r USING (id_number)
         LEFT JOIN collection_payment f ON f.source = 'tax_sync' AND f.voucher_no = s.duplicate_of

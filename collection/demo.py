@@ -22,7 +22,7 @@ from collection.models import ContributionSchedule, Payment
 from enrollment.models import Resident, SpecialGroupMembership
 from pension import idnumber, staging
 from pension.bulk import bulk_insert
-from pension.models import Region, User
+from pension.models import Region, User, county_of
 from pension.services import audit_record
 
 DEMO_PASSWORD = "pension2023"
@@ -486,9 +486,13 @@ PAYMENT_FIELDS = [
 def _write_payments(plan: DemoPlan, resident_ids: list[int]) -> None:
     bulk_insert(
         Payment,
-        PAYMENT_FIELDS,
+        ["county_code", *PAYMENT_FIELDS],
         (
-            (resident_ids[p["resident"]], *(p[name] for name in PAYMENT_FIELDS[1:]))
+            (
+                county_of(plan.residents[p["resident"]]["village"]),
+                resident_ids[p["resident"]],
+                *(p[name] for name in PAYMENT_FIELDS[1:]),
+            )
             for p in plan.payments
         ),
     )

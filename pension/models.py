@@ -127,7 +127,7 @@ class Region(models.Model):
 
     @property
     def county_code(self) -> str | None:
-        return self.code[:6] if len(self.code) >= 6 else None
+        return county_of(self.code) if len(self.code) >= 6 else None
 
     @property
     def province_code(self) -> str:
@@ -136,6 +136,11 @@ class Region(models.Model):
     def ancestor_codes(self) -> list[str]:
         """Codes of every ancestor, nearest last, derived from the code itself."""
         return [self.code[:n] for n in (2, 4, 6, 9, 12) if n < len(self.code)]
+
+
+def county_of(code: str) -> str:
+    """The county part of a region code: the first six digits (DESIGN §4)."""
+    return code[: Region.CODE_LENGTH[Region.Level.COUNTY]]
 
 
 class User(AbstractUser):

@@ -26,7 +26,7 @@ from enrollment.models import BENEFIT_AGE, ENROLMENT_AGE, Resident
 from enrollment.services.residents import residents_enrol
 from pension import staging
 from pension.idnumber import age_on
-from pension.models import User
+from pension.models import User, county_of
 from pension.money import InvalidAmount, parse_amount
 from pension.services import audit_record, audit_record_bulk, region_holding
 
@@ -81,6 +81,7 @@ def payment_record(
             duplicate_of = _counted_payment_of_the_year(resident, contribution_year, kind)
             payment = Payment.objects.create(
                 resident=resident,
+                county_code=county_of(resident.village_id),
                 contribution_year=contribution_year,
                 amount=value,
                 subsidy=Decimal("0.00") if duplicate_of else subsidy,
@@ -218,6 +219,7 @@ def payment_reverse(
         with transaction.atomic():
             reversal = Payment.objects.create(
                 resident_id=payment.resident_id,
+                county_code=payment.county_code,
                 contribution_year=payment.contribution_year,
                 amount=-payment.amount,
                 subsidy=-payment.subsidy,
@@ -433,6 +435,7 @@ class _Batch:
             return PaymentOutcome(refusal=str(exc), refusal_code="not_a_tier")
         payment = _NewPayment(
             resident_id=resident.pk,
+            county_code=county_of(resident.village_id),
             contribution_year=intent.contribution_year,
             amount=value,
             subsidy=subsidy,
@@ -476,6 +479,7 @@ class _NewPayment:
     a sync builds thousands of them a second."""
 
     resident_id: int
+    county_code: str
     contribution_year: int
     amount: Decimal
     subsidy: Decimal
@@ -490,10 +494,11 @@ class _NewPayment:
 
 
 _INSERT_COLUMNS = (
-    ("resident_id", "bigint"), ("contribution_year", "smallint"), ("amount", "numeric"),
-    ("subsidy", "numeric"), ("kind", "varchar"), ("channel", "varchar"), ("source", "varchar"),
-    ("voucher_no", "varchar"), ("paid_at", "timestamptz"), ("note", "varchar"),
-    ("duplicate_of_id", "bigint"), ("recorded_by_id", "bigint"), ("recorded_at", "timestamptz"),
+    ("resident_id", "bigint"), ("county_code", "varchar"), ("contribution_year", "smallint"),
+    ("amount", "numeric"), ("subsidy", "numeric"), ("kind", "varchar"), ("channel", "varchar"),
+    ("source", "varchar"), ("voucher_no", "varchar"), ("paid_at", "timestamptz"),
+    ("note", "varchar"), ("duplicate_of_id", "bigint"), ("recorded_by_id", "bigint"),
+    ("recorded_at", "timestamptz"),
 )  # fmt: skip
 
 
@@ -509,6 +514,7 @@ def _insert_payments(payments: list[_NewPayment], *, recorded_by: User | None) -
             [
                 (
                     p.resident_id,
+                    p.county_code,
                     p.contribution_year,
                     p.amount,
                     p.subsidy,

@@ -549,11 +549,18 @@ def progress_rebuild(
     )
     # Each paying resident once (a resident may have both a personal and a proxy payment),
     # then per village: a hash aggregate over the year's payments, where COUNT(DISTINCT)
-    # would sort them all.
+    # would sort them all. Both the payment's county and its resident's village are named, so
+    # that each side is read for the county alone (payment_county_year_idx and
+    # resident_village_idx), not for the province.
     per_resident = (
         Payment.objects.counted()
         .in_region(county.code)
-        .filter(contribution_year=year, kind__in=PROGRESS_KINDS, paid_at__lt=_end_of(day))
+        .filter(
+            county_code=county.code,
+            contribution_year=year,
+            kind__in=PROGRESS_KINDS,
+            paid_at__lt=_end_of(day),
+        )
         .annotate(unit=F("resident__village_id"))
         .values("unit", "resident_id")
         .annotate(

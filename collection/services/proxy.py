@@ -528,19 +528,20 @@ def _post_payments(*, batch: ProxyBatch, actor: User, now: datetime.datetime) ->
     q = connection.ops.quote_name
     payment, item = q(Payment._meta.db_table), q(ProxyBatchItem._meta.db_table)
     counted = Payment.objects.counted().filter(
-        contribution_year=batch.year, kind=Payment.Kind.PROXY
+        county_code=batch.county_id, contribution_year=batch.year, kind=Payment.Kind.PROXY
     )
     paid_sql, paid_params = counted.values("resident_id").query.sql_with_params()
     insert = (
-        f"INSERT INTO {payment} (resident_id, contribution_year, amount, subsidy, kind, channel,"  # noqa: S608
-        " source, voucher_no, paid_at, recorded_by_id, recorded_at, note)"
-        f" SELECT i.resident_id, %s, i.amount, %s, %s, %s, %s, {_voucher_sql('i')}, %s, %s, %s, %s"
+        f"INSERT INTO {payment} (resident_id, county_code, contribution_year, amount, subsidy,"  # noqa: S608
+        " kind, channel, source, voucher_no, paid_at, recorded_by_id, recorded_at, note)"
+        f" SELECT i.resident_id, %s, %s, i.amount, %s, %s, %s, %s, {_voucher_sql('i')}, %s, %s,"
+        " %s, %s"
         f" FROM {item} i WHERE i.batch_id = %s AND i.payment_id IS NULL"
         f" AND i.resident_id NOT IN ({paid_sql})"
         " ON CONFLICT (source, voucher_no) DO NOTHING"
     )
     params = [
-        batch.year, ZERO, Payment.Kind.PROXY, Payment.Channel.GOVERNMENT,
+        batch.county_id, batch.year, ZERO, Payment.Kind.PROXY, Payment.Channel.GOVERNMENT,
         Payment.Source.PROXY_BATCH, now, actor.pk, now, _("代缴批次 #%(id)s") % {"id": batch.pk},
         batch.pk, *paid_params,
     ]  # fmt: skip

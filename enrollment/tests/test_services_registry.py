@@ -236,6 +236,17 @@ def test_it_compares_only_inside_the_county(county, on_file, far_resident):
     assert not Finding.objects.filter(resident=far_resident).exists()
 
 
+def test_a_person_on_file_in_another_county_is_neither_registered_again_nor_moved(
+    county, village, on_file, far_resident
+):
+    outcome = run(county, [row_of(on_file), row_of(far_resident, code=village.code)])
+
+    assert outcome.counts["new"] == 0 and outcome.counts["moved_village"] == 0
+    assert Resident.objects.count() == 2
+    far_resident.refresh_from_db()
+    assert far_resident.village_id.startswith("622901")
+
+
 def test_the_registry_reader_counts_title_rows_in_row_numbers(county, village):
     good = [make_id_number("530927", datetime.date(1980 + n, 1, 1)) for n in range(2)]
     outcome = run(county, [
