@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "pension.context_processors.navigation",
             ],
+            "builtins": ["pension.templatetags.choices"],
         },
     },
 ]
@@ -247,7 +248,7 @@ SPECTACULAR_SETTINGS = {
 # `manage.py axes_reset_username NAME` lifts a lockout at once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "pension.auth.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))

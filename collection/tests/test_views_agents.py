@@ -289,9 +289,9 @@ def test_the_agent_list_reads_in_a_fixed_number_of_queries(
         other.villages.add(village)
         receipt(other, resident, days_ago=11, number=f"SJ-{number}")
     client.force_login(township_user)
-    # session, user, the user's region in the header, agents, their villages, cash held,
-    # schedules: the same whatever the number of agents
-    with django_assert_num_queries(7):
+    # session, user with their region, agents, their villages, cash held, schedules: the same
+    # whatever the number of agents
+    with django_assert_num_queries(6):
         assert client.get(reverse("collection:agent_list")).status_code == 200
 
 

@@ -302,6 +302,6 @@ def test_the_status_page_reads_in_a_fixed_number_of_queries(
             make_group(make_village(township, number, f"村{number}"), group_number)
     notices_schedule(region=county, day=datetime.date(2023, 6, 3))
     client.force_login(township_user)
-    # session, user, the user's region in the header, notices, groups with their villages
-    with django_assert_num_queries(5):
+    # session, user with their region, notices, groups with their villages
+    with django_assert_num_queries(4):
         assert client.get(reverse("collection:notice_status")).status_code == 200
