@@ -1,7 +1,8 @@
 """The collection app's dashboard tiles (pension.dashboard): progress against the milestones
-with the ranking, proxy payments done against qualifying (应代尽代), residents due a pension and
-not paid it (应发尽发), agents over their 双限 limits and notices overdue. Reads only, a fixed
-number of queries each: the first three from the nightly progress table, never the residents."""
+with the ranking, the forecast to the next milestone, proxy payments done against qualifying
+(应代尽代), residents due a pension and not paid it (应发尽发), agents over their 双限 limits
+and notices overdue. Reads only, a fixed number of queries each: the first four from the
+nightly progress table, never the residents."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from collection.models import CashLimitBreach, Notice
 from collection.services.agents import agents_in_region_ids
+from collection.services.forecast import FORECAST_DAYS, progress_forecast
 from collection.services.progress import ProgressReport, progress_report, progress_series
 from collection.services.schedules import schedule_years
 from enrollment.models import Resident
@@ -67,6 +69,17 @@ def progress_tile(request: DashboardRequest) -> dict[str, Any]:
             "labels": {"rate": _("完成率"), "milestones": _("进度节点")},
         },
     }
+
+
+def forecast_tile(request: DashboardRequest) -> dict[str, Any] | None:
+    """Where each unit will stand at the next milestone at its pace of the last 14 days, and
+    the units that will miss it at that pace; nothing once the year's milestones are past."""
+    forecast = progress_forecast(
+        region=request.region, year=request.year, day=request.day, report=_report(request)
+    )
+    if forecast.total.milestone is None:
+        return None
+    return {"forecast": forecast, "days": FORECAST_DAYS}
 
 
 def proxy_tile(request: DashboardRequest) -> dict[str, Any]:
@@ -152,6 +165,8 @@ def register() -> None:
     for tile in (
         DashboardTile("todo", 5, "collection/dashboard/todo.html", todo_tile, wide=True),
         DashboardTile("progress", 10, "collection/dashboard/progress.html", progress_tile,
+                      wide=True),
+        DashboardTile("forecast", 15, "collection/dashboard/forecast.html", forecast_tile,
                       wide=True),
         DashboardTile("proxy", 20, "collection/dashboard/proxy.html", proxy_tile),
         DashboardTile("benefits", 40, "collection/dashboard/benefits.html", benefits_tile),

@@ -324,6 +324,40 @@ def test_the_latest_reconciled_months_open_differences_are_counted_for_the_regio
     )
 
 
+# --- the forecast ------------------------------------------------------------------------------
+
+
+def test_the_dashboard_flags_the_villages_that_will_miss_the_next_milestone_at_their_pace(
+    client, township_user, township, village
+):
+    steady = make_village(township, 201, "贺岭村")
+    # 20 July; the next milestone is 90% on 31 August, 42 days after the snapshot of 20 July
+    for unit, before, now in ((village, 300, 370), (steady, 300, 720)):
+        snapshot(unit, 1000, before, day=datetime.date(2023, 7, 6))
+        snapshot(unit, 1000, now, day=datetime.date(2023, 7, 20))
+
+    response = dashboard(client, township_user, township)
+
+    forecast = tile(response, "forecast")["forecast"]
+    assert [(f.unit.name, f.pace, f.projected_rate) for f in forecast.missing] == [
+        ("糯良村", Decimal("5.0"), Decimal("58.00"))
+    ]
+    page = response.content.decode()
+    assert "线性推算" in page and 'data-figure="forecast-missing"' in page
+    assert "贺岭村" not in page.split('data-figure="forecast-missing"')[1].split("</table>")[0]
+
+
+def test_after_the_last_milestone_the_forecast_tile_is_not_shown(
+    client, township_user, township, village
+):
+    snapshot(village, 100, 99, day=datetime.date(2023, 11, 10))
+
+    with time_machine.travel(datetime.datetime(2023, 11, 20, 9, tzinfo=SHANGHAI)):
+        response = dashboard(client, township_user, township, year=2023)
+
+    assert "forecast" not in dict(response.context["tiles_by_key"])
+
+
 # --- cost --------------------------------------------------------------------------------------
 
 
