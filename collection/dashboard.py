@@ -1,8 +1,8 @@
 """The collection app's dashboard tiles (pension.dashboard): progress against the milestones
 with the ranking, the forecast to the next milestone, proxy payments done against qualifying
-(应代尽代), residents due a pension and not paid it (应发尽发), agents over their 双限 limits
-and notices overdue. Reads only, a fixed number of queries each: the first four from the
-nightly progress table, never the residents."""
+(应代尽代), the share collected in cash, residents due a pension and not paid it (应发尽发),
+agents over their 双限 limits and notices overdue. Reads only, a fixed number of queries each:
+the first five from the nightly progress table, never the residents."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from pension.dashboard import (
 
 TODO_VILLAGES = 5  # the villages a township's to-do list names
 NOTICE_WARNING_DAYS = 7  # notices due within this many days are on the to-do list
+CASH_UNITS = 5  # the units with the highest cash share the tile names
 
 
 def _report(request: DashboardRequest) -> ProgressReport:
@@ -80,6 +81,17 @@ def forecast_tile(request: DashboardRequest) -> dict[str, Any] | None:
     if forecast.total.milestone is None:
         return None
     return {"forecast": forecast, "days": FORECAST_DAYS}
+
+
+def cash_tile(request: DashboardRequest) -> dict[str, Any]:
+    """现金征收占比: the share of the personal payments' money collected in cash, in the whole
+    and for the units with the highest share (the ones to inspect first)."""
+    report = _report(request)
+    units = sorted(
+        (unit for unit in report.units if unit.cash_share),
+        key=lambda unit: (-unit.cash_share, unit.code),
+    )
+    return {"report": report, "total": report.total, "units": units[:CASH_UNITS]}
 
 
 def proxy_tile(request: DashboardRequest) -> dict[str, Any]:
@@ -169,6 +181,7 @@ def register() -> None:
         DashboardTile("forecast", 15, "collection/dashboard/forecast.html", forecast_tile,
                       wide=True),
         DashboardTile("proxy", 20, "collection/dashboard/proxy.html", proxy_tile),
+        DashboardTile("cash", 30, "collection/dashboard/cash.html", cash_tile),
         DashboardTile("benefits", 40, "collection/dashboard/benefits.html", benefits_tile),
         DashboardTile("agents", 50, "collection/dashboard/agents.html", agents_tile),
         DashboardTile("notices", 60, "collection/dashboard/notices.html", notices_tile),

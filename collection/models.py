@@ -208,6 +208,12 @@ class Payment(models.Model):
         AGENT_CASH = "agent_cash", _("村协办员代收现金")
         GOVERNMENT = "government", _("财政代缴")
 
+    # Cash collected by the campaign's own people (现金征收): a village agent's cash and the
+    # township office's collection point. The notice asks to keep it small and to inspect the
+    # units where its share is high; cash paid at a bank counter or the tax hall is the bank's
+    # or the tax bureau's to handle and is not counted here.
+    CASH_CHANNELS = (Channel.AGENT_CASH, Channel.TOWNSHIP_OFFICE)
+
     class Source(models.TextChoices):
         COUNTER = "counter", _("柜面录入")
         TAX_SYNC = "tax_sync", _("税务同步")
@@ -402,6 +408,10 @@ class VillageProgress(models.Model):
         _("应领未领人数"), default=0, help_text=_("应发尽发：达到领取条件、尚未领取待遇的人数")
     )
     amount = models.DecimalField(_("个人缴费金额（元）"), **MONEY, default=Decimal("0.00"))
+    cash_paid = models.PositiveIntegerField(
+        _("现金缴费人数"), default=0, help_text=_("个人缴费经村协办员或乡镇代征点以现金收取的人数")
+    )
+    cash_amount = models.DecimalField(_("现金缴费金额（元）"), **MONEY, default=Decimal("0.00"))
 
     objects = VillageProgressQuerySet.as_manager()
 

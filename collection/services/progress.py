@@ -568,6 +568,16 @@ def progress_rebuild(
             personal_amount=Sum(
                 Case(When(kind=Payment.Kind.PERSONAL, then=F("amount")), default=ZERO)
             ),
+            cash_amount=Sum(
+                Case(
+                    When(
+                        kind=Payment.Kind.PERSONAL,
+                        channel__in=Payment.CASH_CHANNELS,
+                        then=F("amount"),
+                    ),
+                    default=ZERO,
+                )
+            ),
         )
         .order_by()
     )
@@ -585,7 +595,9 @@ def progress_rebuild(
     due_sql, due_params = due.query.sql_with_params()
     paid_sql = (
         "SELECT x.unit, COUNT(*) AS paid, SUM(x.proxy) AS proxy_paid,"  # noqa: S608
-        f" SUM(x.personal_amount) AS amount FROM ({resident_sql}) x GROUP BY x.unit"
+        " SUM(x.personal_amount) AS amount, SUM(x.cash_amount) AS cash_amount,"
+        " SUM(CASE WHEN x.cash_amount > 0 THEN 1 ELSE 0 END) AS cash_paid"
+        f" FROM ({resident_sql}) x GROUP BY x.unit"
     )
     q = connection.ops.quote_name
     progress, region, target = (
@@ -594,10 +606,11 @@ def progress_rebuild(
     # SQLite reads "ON CONFLICT" after a join as the join's ON unless the SELECT has a WHERE.
     sql = (
         f"INSERT INTO {progress} (village_id, year, day, expected, paid, proxy_paid, amount,"  # noqa: S608
-        " proxy_qualifying, proxy_qualifying_paid, benefits_due)"
+        " proxy_qualifying, proxy_qualifying_paid, benefits_due, cash_paid, cash_amount)"
         f" SELECT v.code, %s, %s, COALESCE(t.{q('count')}, e.n, 0), COALESCE(p.paid, 0),"
         " COALESCE(p.proxy_paid, 0), COALESCE(p.amount, 0), COALESCE(g.n, 0),"
-        " COALESCE(g.done, 0), COALESCE(b.n, 0)"
+        " COALESCE(g.done, 0), COALESCE(b.n, 0), COALESCE(p.cash_paid, 0),"
+        " COALESCE(p.cash_amount, 0)"
         f" FROM {region} v"
         f" LEFT JOIN {target} t ON t.region_id = v.code AND t.year = %s"
         f" LEFT JOIN ({enrolled_sql}) e ON e.unit = v.code"
@@ -609,7 +622,8 @@ def progress_rebuild(
         " paid = excluded.paid, proxy_paid = excluded.proxy_paid, amount = excluded.amount,"
         " proxy_qualifying = excluded.proxy_qualifying,"
         " proxy_qualifying_paid = excluded.proxy_qualifying_paid,"
-        " benefits_due = excluded.benefits_due"
+        " benefits_due = excluded.benefits_due, cash_paid = excluded.cash_paid,"
+        " cash_amount = excluded.cash_amount"
     )
     params = [
         year, day, year, *enrolled_params, *paid_params, *qualifying_params, *due_params,
@@ -675,6 +689,8 @@ class ProgressUnit:
     proxy_qualifying_paid: int = 0  # of whom have it
     benefits_due: int = 0  # 应发尽发: residents due a pension and not receiving it
     amount: Decimal = ZERO
+    cash_paid: int = 0  # residents whose personal payment was collected in cash
+    cash_amount: Decimal = ZERO
     has_target: bool = False
     milestone: Milestone | None = None
     next_milestone: Milestone | None = None
@@ -685,6 +701,13 @@ class ProgressUnit:
     def rate(self) -> Decimal | None:
         """Paid over expected in percent, two places; None when nobody is expected to pay."""
         return _rate(self.paid, self.expected)
+
+    @property
+    def cash_share(self) -> Decimal | None:
+        """The share of the personal payments' money collected in cash, in percent."""
+        if self.amount <= 0:
+            return None
+        return (self.cash_amount * 100 / self.amount).quantize(PERCENT, rounding=ROUND_DOWN)
 
     @property
     def goal(self) -> Milestone | None:
@@ -778,6 +801,8 @@ def _sums(queryset, length: int, *by: str):
             proxy_qualifying_paid=Sum("proxy_qualifying_paid"),
             benefits_due=Sum("benefits_due"),
             amount=Sum("amount"),
+            cash_paid=Sum("cash_paid"),
+            cash_amount=Sum("cash_amount"),
         )
         .order_by(*by, "unit")
     )
@@ -825,6 +850,8 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
                 proxy_qualifying_paid=row.get("proxy_qualifying_paid") or 0,
                 benefits_due=row.get("benefits_due") or 0,
                 amount=row.get("amount") or ZERO,
+                cash_paid=row.get("cash_paid") or 0,
+                cash_amount=row.get("cash_amount") or ZERO,
                 has_target=code in targets,
                 milestone=in_force,
                 next_milestone=upcoming,
@@ -841,6 +868,8 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
         proxy_qualifying_paid=sum(u.proxy_qualifying_paid for u in units),
         benefits_due=sum(u.benefits_due for u in units),
         amount=sum((u.amount for u in units), ZERO),
+        cash_paid=sum(u.cash_paid for u in units),
+        cash_amount=sum((u.cash_amount for u in units), ZERO),
         has_target=region.code in targets,
         milestone=in_force,
         next_milestone=upcoming,
