@@ -837,3 +837,100 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id} {self.get_kind_display()} {self.period}"
+
+
+# --- revisits (回访) -------------------------------------------------------------------------
+
+
+class RevisitSampleQuerySet(RegionScopedQuerySet):
+    region_field = "county__code"
+
+
+class RevisitSample(models.Model):
+    """Payers drawn at random for a revisit: `townships` townships of the county and `payers`
+    payers in each, from the personal payments of a period. The seed is kept, so the same
+    draw on the same payments gives the same sample."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="revisit_samples"
+    )
+    period_start = models.DateField(_("缴费起始日期"))
+    period_end = models.DateField(_("缴费截止日期"))
+    townships = models.PositiveSmallIntegerField(_("抽取乡镇数"))
+    payers = models.PositiveSmallIntegerField(_("每乡镇抽取人数"))
+    seed = models.PositiveBigIntegerField(_("随机种子"))
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("抽取人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    drawn_at = models.DateTimeField(_("抽取时间"), auto_now_add=True)
+
+    objects = RevisitSampleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("回访抽样")
+        verbose_name_plural = _("回访抽样")
+        ordering = ["-drawn_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="revisit_sample_period_in_order",
+                condition=Q(period_start__lte=models.F("period_end")),
+            ),
+            models.CheckConstraint(
+                name="revisit_sample_sizes_positive", condition=Q(townships__gt=0, payers__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(county)s回访抽样 #%(pk)s") % {"county": self.county_id, "pk": self.pk}
+
+
+class RevisitItem(models.Model):
+    """One payer of a sample, with the payment drawn and what the revisit found."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待回访")
+        CONFIRMED = "confirmed", _("情况属实")
+        AMOUNT_DIFFERS = "amount_differs", _("金额不符")
+        DID_NOT_PAY = "did_not_pay", _("本人未缴费")
+        UNREACHABLE = "unreachable", _("无法联系")
+
+    sample = models.ForeignKey(
+        RevisitSample, verbose_name=_("回访抽样"), on_delete=models.CASCADE, related_name="items"
+    )
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("缴费记录"), on_delete=models.PROTECT, related_name="+"
+    )
+    township = models.ForeignKey(
+        Region, verbose_name=_("乡镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(
+        _("回访结果"), max_length=15, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    note = models.CharField(_("回访说明"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("回访对象")
+        verbose_name_plural = _("回访对象")
+        ordering = ["sample", "township", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                name="revisit_item_one_per_payment", fields=["sample", "payment"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} {self.payment_id} {self.outcome}"

@@ -275,6 +275,7 @@ class Finding(models.Model):
         INVALID_CHECK_DIGIT = "invalid_check_digit", _("身份证校验位错误")
         UNKNOWN_PERSON = "unknown_person", _("名单人员未在册")
         BENEFIT_DUE = "benefit_due", _("达到领取条件未领取待遇")
+        REVISIT_DIFFERS = "revisit_differs", _("回访情况不符")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待处理")

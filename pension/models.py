@@ -285,6 +285,8 @@ class AuditEntry(models.Model):
         "statement.import": _("导入对账单"),
         "reconciliation.run": _("月度对账"),
         "discrepancy.resolve": _("处理对账差异"),
+        "revisit.draw": _("抽取回访对象"),
+        "revisit.record": _("登记回访结果"),
     }
 
     def __str__(self) -> str:

@@ -1,0 +1,193 @@
+"""Revisits (回访): payers drawn at random to be visited, and what the visit found.
+
+The Cangyuan notice has the tax bureau revisit payers at random, at least 3 townships and 6
+payers each time. A county or tax-bureau user draws a sample from the personal payments of a
+period: `townships` townships at random among those with payers in the period, then `payers`
+payers at random in each (each resident once, with one of their payments of the period). The
+draw is made with a seed that is kept, so it can be made again and checked. A visit's outcome is
+recorded on its item; a payer whose amount differs or who says they did not pay becomes a finding
+(疑点) for the township to follow up.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import secrets
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collection.models import Payment, RevisitItem, RevisitSample
+from enrollment.models import Finding
+from pension.models import Region, User
+from pension.services import audit_record
+
+MIN_TOWNSHIPS = 3  # the notice's floor: at least 3 townships and 6 payers each
+MIN_PAYERS = 6
+MAX_SAMPLE = 50  # townships and payers per township, each: a visit, not a census
+SEED_LIMIT = 2**63 - 1
+DIFFERENT = (RevisitItem.Outcome.AMOUNT_DIFFERS, RevisitItem.Outcome.DID_NOT_PAY)
+
+
+class RevisitRefused(Exception):
+    """A draw or an outcome that breaks a rule or is not the actor's; the message is in Chinese."""
+
+
+def revisit_refusal(*, actor: User | None, county: Region) -> str:
+    """Why `actor` may not draw or record a revisit of `county`, or "" when they may."""
+    if county.level != Region.Level.COUNTY:
+        return _("回访按县抽取：%(name)s不是县级区划") % {"name": county.name}
+    if actor is None or actor.is_superuser:
+        return ""
+    if actor.role not in (User.Role.COUNTY, User.Role.TAX):
+        return _("只有县人社局和税务局人员可以抽取和登记回访")
+    if not actor.can_see_region(county.code):
+        return _("%(name)s不在您的辖区内") % {"name": county.name}
+    return ""
+
+
+def _payers(county: Region, start: datetime.date, end: datetime.date):
+    """Counted personal payments of the county paid from `start` to `end` inclusive."""
+    tz = timezone.get_current_timezone()
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    return (
+        Payment.objects.counted()
+        .filter(county_code=county.code, kind=Payment.Kind.PERSONAL)
+        .filter(paid_at__gte=since, paid_at__lt=until)
+    )
+
+
+def revisit_sample_draw(
+    *,
+    county: Region,
+    start: datetime.date,
+    end: datetime.date,
+    townships: int = MIN_TOWNSHIPS,
+    payers: int = MIN_PAYERS,
+    seed: int | None = None,
+    actor: User | None,
+) -> RevisitSample:
+    """Draw and keep a sample; the same seed on the same payments draws the same payers.
+
+    Fewer townships with payers than asked for, or fewer payers in a township, take them all.
+    """
+    refusal = revisit_refusal(actor=actor, county=county)
+    if refusal:
+        raise RevisitRefused(refusal)
+    if start > end:
+        raise RevisitRefused(_("缴费起始日期不能晚于截止日期"))
+    if not MIN_TOWNSHIPS <= townships <= MAX_SAMPLE:
+        raise RevisitRefused(
+            _("抽取乡镇数应在 %(low)s 至 %(high)s 之间")
+            % {"low": MIN_TOWNSHIPS, "high": MAX_SAMPLE}
+        )
+    if not MIN_PAYERS <= payers <= MAX_SAMPLE:
+        raise RevisitRefused(
+            _("每乡镇抽取人数应在 %(low)s 至 %(high)s 之间")
+            % {"low": MIN_PAYERS, "high": MAX_SAMPLE}
+        )
+    if seed is None:
+        seed = secrets.randbelow(SEED_LIMIT)
+    elif not 0 <= seed <= SEED_LIMIT:
+        raise RevisitRefused(_("随机种子应为 0 至 %(high)s 之间的整数") % {"high": SEED_LIMIT})
+    rng = random.Random(seed)
+    # Each payer once, by their first payment of the period; sorted, so the seed alone decides.
+    by_resident = (
+        _payers(county, start, end)
+        .values("resident_id", "resident__village_id")
+        .annotate(payment_id=Min("id"))
+        .order_by("resident_id")
+    )
+    per_township: dict[str, list[int]] = {}
+    for row in by_resident:
+        township = row["resident__village_id"][: Region.CODE_LENGTH[Region.Level.TOWNSHIP]]
+        per_township.setdefault(township, []).append(row["payment_id"])
+    if not per_township:
+        raise RevisitRefused(
+            _("%(start)s 至 %(end)s 本县没有个人缴费记录，无法抽样")
+            % {"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
+        )
+    chosen = sorted(rng.sample(sorted(per_township), min(townships, len(per_township))))
+    with transaction.atomic():
+        sample = RevisitSample.objects.create(
+            county=county, period_start=start, period_end=end, townships=townships,
+            payers=payers, seed=seed, drawn_by=actor if actor is not None and actor.pk else None,
+        )  # fmt: skip
+        RevisitItem.objects.bulk_create(
+            RevisitItem(sample=sample, payment_id=payment_id, township_id=township)
+            for township in chosen
+            for payment_id in sorted(
+                rng.sample(per_township[township], min(payers, len(per_township[township])))
+            )
+        )
+        audit_record(
+            actor=actor,
+            action="revisit.draw",
+            target=sample,
+            region_code=county.code,
+            changes={
+                "period": [f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"],
+                "townships": chosen,
+                "payers": payers,
+                "seed": seed,
+            },
+        )
+    return sample
+
+
+def revisit_record(
+    *, item: RevisitItem, outcome: str, note: str = "", actor: User | None
+) -> RevisitItem:
+    """Record what the visit found; an amount that differs or a payer who did not pay raises
+    a finding for the township, with the note."""
+    refusal = revisit_refusal(actor=actor, county=item.sample.county)
+    if refusal:
+        raise RevisitRefused(refusal)
+    if outcome not in RevisitItem.Outcome.values or outcome == RevisitItem.Outcome.PENDING:
+        raise RevisitRefused(_("回访结果无效：%(outcome)s") % {"outcome": outcome})
+    note = note.strip()
+    if outcome in DIFFERENT and not note:
+        raise RevisitRefused(_("回访情况不符时必须填写说明"))
+    with transaction.atomic():
+        item = RevisitItem.objects.select_for_update().select_related(
+            "payment__resident", "sample"
+        ).get(pk=item.pk)  # fmt: skip
+        old = item.outcome
+        item.outcome, item.note = outcome, note
+        item.recorded_by = actor if actor is not None and actor.pk else None
+        item.recorded_at = timezone.now()
+        item.save(update_fields=["outcome", "note", "recorded_by", "recorded_at"])
+        resident = item.payment.resident
+        if outcome in DIFFERENT:
+            Finding.objects.get_or_create(
+                kind=Finding.Kind.REVISIT_DIFFERS,
+                id_number=resident.id_number,
+                status=Finding.Status.OPEN,
+                defaults={
+                    "name": resident.name,
+                    "resident": resident,
+                    "region_id": resident.village_id,
+                    "detail": _("%(outcome)s：%(note)s（凭证号 %(voucher)s）")
+                    % {
+                        "outcome": item.get_outcome_display(),
+                        "note": note,
+                        "voucher": item.payment.voucher_no,
+                    },
+                    "source": _("回访抽样 #%(pk)s") % {"pk": item.sample_id},
+                },
+            )
+        audit_record(
+            actor=actor,
+            action="revisit.record",
+            target=item,
+            region_code=resident.village_id,
+            changes={"outcome": [old, outcome]},
+            note=note,
+        )
+    return item
