@@ -35,12 +35,10 @@ def fill_county_codes(apps, schema_editor):
     schema_editor.execute(FILL_SQLITE)
 
 
-def append_only_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    first = importlib.import_module("collection.migrations.0002_payment_append_only_trigger")
-    for statement in first.SQLITE_FORWARD:
-        schema_editor.execute(statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+# Puts the SQLite triggers back after a table rebuild, as 0006 does.
+append_only_triggers = importlib.import_module(
+    "collection.migrations.0006_lean_payment_indexes"
+).append_only_triggers
 
 
 class Migration(migrations.Migration):
