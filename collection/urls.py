@@ -6,6 +6,7 @@ from collection.views import notices as notice_views
 from collection.views import payments as payment_views
 from collection.views import progress as progress_views
 from collection.views import proxy as proxy_views
+from collection.views import revisits as revisit_views
 
 app_name = "collection"
 
@@ -64,6 +65,15 @@ urlpatterns = [
         "proxy/<int:pk>/receipts.xlsx",
         proxy_views.ProxyReceiptDownloadView.as_view(),
         name="proxy_receipts",
+    ),
+    # revisits (views/revisits.py)
+    path("revisits/", revisit_views.RevisitListView.as_view(), name="revisit_list"),
+    path("revisits/draw/", revisit_views.RevisitDrawView.as_view(), name="revisit_draw"),
+    path("revisits/<int:pk>/", revisit_views.RevisitDetailView.as_view(), name="revisit_detail"),
+    path(
+        "revisits/items/<int:pk>/",
+        revisit_views.RevisitRecordView.as_view(),
+        name="revisit_record",
     ),
     # village agents (views/agents.py)
     path("agents/", agent_views.AgentListView.as_view(), name="agent_list"),

@@ -13,6 +13,10 @@ from pension.models import User
 # bureau and auditors check it. Village agents keep cash, not ledgers, so they have no entry.
 RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR, User.Role.TAX)
 
+# Who sees the revisit samples: those who draw them (the county bureau, the tax bureau) and the
+# auditors; a township's payers are visited, its staff follow up the findings.
+REVISIT_ROLES = (User.Role.COUNTY, User.Role.TAX, User.Role.AUDITOR)
+
 
 # The entries a menu gathers, so that a township clerk's sixteen entries fit one row.
 MENUS = (
@@ -24,7 +28,7 @@ MENUS = (
     (
         "collection",
         gettext_lazy("征缴"),
-        ("progress", "payments", "counter", "proxy", "agents", "notices", "ledger"),
+        ("progress", "payments", "counter", "proxy", "agents", "notices", "ledger", "revisits"),
     ),
 )
 
@@ -66,6 +70,8 @@ def navigation(request: HttpRequest) -> dict:
         ("notices", _("公示"), reverse("collection:notice_status")),
         ("agents", _("代收协办员"), reverse("collection:agent_list")),
     ]
+    if user.is_superuser or user.role in REVISIT_ROLES:
+        items.append(("revisits", _("回访抽样"), reverse("collection:revisit_list")))
     if user.is_superuser or user.role in RECONCILIATION_ROLES:
         items.append(("reconciliation", _("对账"), reverse("reconciliation:month")))
     if user.can_manage_residents:

@@ -366,6 +366,38 @@ TABLE: dict[str, Row] = {
         get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
                    neighbour=404, outsider=404, unassigned=404),
     ),
+    # Revisit samples are the county's: drawn by its bureau and its tax bureau, read by its
+    # auditors; township staff and agents have an empty list and no sample.
+    "collection:revisit_list": Row(
+        get=Expect(county=200, township=200, agent=200, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=200, outsider=200, unassigned=200),
+    ),
+    "collection:revisit_draw": Row(
+        get=Expect(county=405, township=405, agent=405, tax=405, auditor=405, stranger=LOGIN,
+                   neighbour=405, outsider=405, unassigned=405),
+        post=PostCheck(
+            writer="county",
+            data=lambda w: {"county": w.county.code, "start": "2023-06-01",
+                            "end": "2023-06-30", "townships": "3", "payers": "6"},
+            expect={"township": 404, "agent": 404, "auditor": 302, "stranger": LOGIN,
+                    "neighbour": 404, "outsider": 404, "unassigned": 404},
+        ),
+    ),
+    "collection:revisit_detail": Row(
+        kwargs=lambda w: {"pk": w.revisit.pk},
+        get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=404, outsider=404, unassigned=404),
+    ),
+    "collection:revisit_record": Row(
+        kwargs=lambda w: {"pk": w.revisit.items.get().pk},
+        get=Expect(county=405, township=405, agent=405, tax=405, auditor=405, stranger=LOGIN,
+                   neighbour=405, outsider=405, unassigned=405),
+        post=PostCheck(
+            writer="county", data=lambda w: {"outcome": "confirmed"},
+            expect={"township": 404, "agent": 404, "auditor": 302, "stranger": LOGIN,
+                    "neighbour": 404, "outsider": 404, "unassigned": 404},
+        ),
+    ),
     # An agent is sent on to their own page.
     "collection:agent_list": Row(
         get=Expect(county=200, township=200, agent=302, tax=200, auditor=200, stranger=LOGIN,

@@ -27,7 +27,14 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from collection.models import AgentProfile, Payment, ProxyBatch, ProxyGeneration
+from collection.models import (
+    AgentProfile,
+    Payment,
+    ProxyBatch,
+    ProxyGeneration,
+    RevisitItem,
+    RevisitSample,
+)
 from collection.services.proxy import proxy_batch_generate
 from conftest import make_group, make_user, make_village
 from enrollment.models import Finding, Resident
@@ -86,6 +93,7 @@ class World:
     generation: ProxyGeneration
     run: ReconciliationRun
     discrepancy: Discrepancy
+    revisit: RevisitSample
 
 
 def session_of(user: User) -> str:
@@ -149,6 +157,13 @@ def build_world() -> World:
     # A payment the tax bureau synced, which the reversal endpoint names by its voucher.
     sync.sync_payments_batch(key=issued.key, records=[tax_record(resident_of(), VOUCHER)])
 
+    payment = record_payment(resident, "WALK-0001", recorded_by=township_user)
+    revisit = RevisitSample.objects.create(
+        county=county, period_start=datetime.date(2023, 6, 1),
+        period_end=datetime.date(2023, 6, 30), townships=3, payers=6, seed=2023,
+    )  # fmt: skip
+    RevisitItem.objects.create(sample=revisit, payment=payment, township=township)
+
     return World(
         county=county, township=township, village=village, group=group, users=users,
         secrets={"tax": issued.secret, "outsider": other_issued.secret},
@@ -157,13 +172,13 @@ def build_world() -> World:
         agent=agent, resident=resident, unpaid=resident_of(),
         sealed=resident_of(status=Resident.Status.SEALED),
         deceased=resident_of(status=Resident.Status.DECEASED),
-        finding=finding, payment=record_payment(resident, "WALK-0001", recorded_by=township_user),
+        finding=finding, payment=payment,
         import_job=import_job, export_job=export_job, batch=batch,
         generation=ProxyGeneration.objects.create(
             county=county, year=2023, requested_by=county_user
         ),
         run=make_run(county, datetime.date(2023, 5, 1), run_by=county_user),
-        discrepancy=tax_not_posted(county, resident),
+        discrepancy=tax_not_posted(county, resident), revisit=revisit,
     )  # fmt: skip
 
 
