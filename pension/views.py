@@ -51,6 +51,14 @@ class RegionScopedMixin(LoginRequiredMixin):
         return self.model.objects.visible_to(self.request.user)
 
 
+class CountyScopedMixin(RegionScopedMixin):
+    """Work done per county (proxy batches, revisit samples): the counties the user sees. A
+    township user or an agent sees no county, so their lists are empty and an object is 404."""
+
+    def counties(self):
+        return Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
+
+
 class FilteredListMixin:
     """A list page narrowed and ordered by its FilterSet (the one its export uses too): the
     filtered rows, and for the template the filter, the sort asked for, the query string

@@ -29,20 +29,16 @@ from collection.services.proxy import (
 from collection.services.schedules import schedule_years
 from pension.dashboard import campaign_year
 from pension.http import XLSX
-from pension.models import Region, User
-from pension.views import RegionScopedMixin
+from pension.models import User
+from pension.views import CountyScopedMixin
 
 ITEMS_PER_PAGE = 50
 
 
-class ProxyBatchMixin(RegionScopedMixin):
+class ProxyBatchMixin(CountyScopedMixin):
     """Batches of the counties the user sees; township staff and agents see none."""
 
     model = ProxyBatch
-
-    def counties(self):
-        # The scope goes through the counties the user sees: a township user sees none.
-        return Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
 
     def get_queryset(self):
         return ProxyBatch.objects.filter(county__in=self.counties()).select_related(

@@ -23,17 +23,13 @@ from collection.services.revisits import (
     revisit_refusal,
     revisit_sample_draw,
 )
-from pension.models import Region
-from pension.views import RegionScopedMixin
+from pension.views import CountyScopedMixin
 
 
-class RevisitMixin(RegionScopedMixin):
+class RevisitMixin(CountyScopedMixin):
     """Samples of the counties the user sees; township staff and agents see none."""
 
     model = RevisitSample
-
-    def counties(self):
-        return Region.objects.visible_to(self.request.user).filter(level=Region.Level.COUNTY)
 
     def get_queryset(self):
         return RevisitSample.objects.filter(county__in=self.counties()).select_related(
