@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 from collection.models import CashLimitBreach, Notice
 from collection.services.agents import agents_in_region_ids
 from collection.services.forecast import FORECAST_DAYS, progress_forecast
-from collection.services.progress import ProgressReport, progress_report, progress_series
+from collection.services.progress import (
+    ProgressReport,
+    cash_share_ranking,
+    progress_report,
+    progress_series,
+)
 from collection.services.schedules import schedule_years
 from enrollment.models import Resident
 from pension.dashboard import (
@@ -87,11 +92,8 @@ def cash_tile(request: DashboardRequest) -> dict[str, Any]:
     """现金征收占比: the share of the personal payments' money collected in cash, in the whole
     and for the units with the highest share (the ones to inspect first)."""
     report = _report(request)
-    units = sorted(
-        (unit for unit in report.units if unit.cash_share),
-        key=lambda unit: (-unit.cash_share, unit.code),
-    )
-    return {"report": report, "total": report.total, "units": units[:CASH_UNITS]}
+    units = cash_share_ranking(report.units)[:CASH_UNITS]
+    return {"report": report, "total": report.total, "units": units}
 
 
 def proxy_tile(request: DashboardRequest) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from collection.services.schedules import schedule_for
 from enrollment.importers import place_key
 from enrollment.models import Resident
 from pension import staging
+from pension.dates import start_of
 from pension.imports import FILE_MAX_BYTES, Rejection, UpsertResult
 from pension.models import Region, User
 from pension.money import ZERO
@@ -504,9 +505,7 @@ def _unit_name(region: Region, units: _CountyUnits) -> str:
 
 def _end_of(day: datetime.date) -> datetime.datetime:
     """The first instant after `day` in the county's time zone: "paid on or before the day"."""
-    return timezone.make_aware(
-        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
-    )
+    return start_of(day + datetime.timedelta(days=1))
 
 
 def progress_recount_refusal(*, actor: User | None, county: Region) -> str:
@@ -880,6 +879,15 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
         region=region, year=year, day=day, snapshot_day=snapshot, milestones=milestones,
         total=total, units=units,
     )  # fmt: skip
+
+
+def cash_share_ranking(units: list[ProgressUnit]) -> list[ProgressUnit]:
+    """Units with cash collected, highest cash share first: the Cangyuan notice has the units
+    where cash is a large share inspected first (现金征收占比较高的乡镇、行政村)."""
+    return sorted(
+        (unit for unit in units if unit.cash_share),
+        key=lambda unit: (-unit.cash_share, unit.code),
+    )
 
 
 def progress_rank(units: list[ProgressUnit]) -> list[ProgressUnit]:

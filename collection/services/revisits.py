@@ -17,11 +17,13 @@ import secrets
 
 from django.db import transaction
 from django.db.models import Min
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collection.models import Payment, RevisitItem, RevisitSample
 from enrollment.models import Finding
+from pension.dates import start_of
 from pension.models import Region, User
 from pension.services import audit_record
 
@@ -51,15 +53,11 @@ def revisit_refusal(*, actor: User | None, county: Region) -> str:
 
 def _payers(county: Region, start: datetime.date, end: datetime.date):
     """Counted personal payments of the county paid from `start` to `end` inclusive."""
-    tz = timezone.get_current_timezone()
-    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
-    until = datetime.datetime.combine(
-        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
-    )
-    return (
-        Payment.objects.counted()
-        .filter(county_code=county.code, kind=Payment.Kind.PERSONAL)
-        .filter(paid_at__gte=since, paid_at__lt=until)
+    return Payment.objects.counted().filter(
+        county_code=county.code,
+        kind=Payment.Kind.PERSONAL,
+        paid_at__gte=start_of(start),
+        paid_at__lt=start_of(end + datetime.timedelta(days=1)),
     )
 
 
@@ -97,23 +95,33 @@ def revisit_sample_draw(
     elif not 0 <= seed <= SEED_LIMIT:
         raise RevisitRefused(_("随机种子应为 0 至 %(high)s 之间的整数") % {"high": SEED_LIMIT})
     rng = random.Random(seed)
-    # Each payer once, by their first payment of the period; sorted, so the seed alone decides.
-    by_resident = (
-        _payers(county, start, end)
-        .values("resident_id", "resident__village_id")
-        .annotate(payment_id=Min("id"))
-        .order_by("resident_id")
+    # The townships with payers in the period, in one grouped query; then, for the chosen ones
+    # only, each payer once by their first payment of the period. Both sorted, so that the
+    # seed alone decides the draw.
+    length = Region.CODE_LENGTH[Region.Level.TOWNSHIP]
+    payments = _payers(county, start, end)
+    candidates = list(
+        payments.annotate(township=Substr("resident__village_id", 1, length))
+        .values_list("township", flat=True)
+        .distinct()
+        .order_by("township")
     )
-    per_township: dict[str, list[int]] = {}
-    for row in by_resident:
-        township = row["resident__village_id"][: Region.CODE_LENGTH[Region.Level.TOWNSHIP]]
-        per_township.setdefault(township, []).append(row["payment_id"])
-    if not per_township:
+    if not candidates:
         raise RevisitRefused(
             _("%(start)s 至 %(end)s 本县没有个人缴费记录，无法抽样")
             % {"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
         )
-    chosen = sorted(rng.sample(sorted(per_township), min(townships, len(per_township))))
+    chosen = sorted(rng.sample(candidates, min(townships, len(candidates))))
+    drawn: list[tuple[str, int]] = []
+    for township in chosen:  # at most MAX_SAMPLE queries, one a township
+        pool = list(
+            payments.in_region(township)
+            .values("resident_id")
+            .annotate(payment_id=Min("id"))
+            .order_by("resident_id")
+            .values_list("payment_id", flat=True)
+        )
+        drawn += [(township, pk) for pk in sorted(rng.sample(pool, min(payers, len(pool))))]
     with transaction.atomic():
         sample = RevisitSample.objects.create(
             county=county, period_start=start, period_end=end, townships=townships,
@@ -121,10 +129,7 @@ def revisit_sample_draw(
         )  # fmt: skip
         RevisitItem.objects.bulk_create(
             RevisitItem(sample=sample, payment_id=payment_id, township_id=township)
-            for township in chosen
-            for payment_id in sorted(
-                rng.sample(per_township[township], min(payers, len(per_township[township])))
-            )
+            for township, payment_id in drawn
         )
         audit_record(
             actor=actor,
