@@ -388,6 +388,7 @@ def demo_seed(
         _write_payments(plan, resident_ids)
         staging.analyze(Region, Resident, SpecialGroupMembership, Payment)
         _write_progress(year, counties={row[0][:6] for row in plan.regions})
+        _write_bulletins(year, counties={row[0][:6] for row in plan.regions})
         _write_users()
         county = Region.objects.get(code="530927")
         audit_record(
@@ -426,6 +427,14 @@ def _write_progress(year: int, counties: set[str]) -> None:
     for county in Region.objects.filter(level=Region.Level.COUNTY, code__in=counties):
         for day in month_ends:
             progress_rebuild(county=county, year=year, day=day)
+
+
+def _write_bulletins(year: int, counties: set[str]) -> None:
+    """The mid-year bulletin of every seeded county, as a Monday's task would have kept it."""
+    from collection.services.bulletins import bulletin_publish
+
+    for county in Region.objects.filter(level=Region.Level.COUNTY, code__in=counties):
+        bulletin_publish(county=county, day=datetime.date(year, 6, 30), actor=None)
 
 
 def _chunks(rows: list, size: int = BATCH) -> Iterator[list]:

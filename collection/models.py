@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext, pgettext_lazy
@@ -934,3 +935,55 @@ class RevisitItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sample_id} {self.payment_id} {self.outcome}"
+
+
+# --- weekly bulletins (每周进展通报) ----------------------------------------------------------
+
+
+class BulletinQuerySet(RegionScopedQuerySet):
+    region_field = "county__code"
+
+
+class Bulletin(models.Model):
+    """A county's progress bulletin as of a day, kept as published: its figures are frozen in
+    `content` when it is made, so a past bulletin opens again exactly as it was sent out."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="bulletins"
+    )
+    year = models.PositiveSmallIntegerField(_("缴费年度"))
+    day = models.DateField(_("统计截止日期"))
+    number = models.PositiveSmallIntegerField(_("期数"))
+    content = models.JSONField(_("通报内容"), encoder=DjangoJSONEncoder)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    objects = BulletinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("进展通报")
+        verbose_name_plural = _("进展通报")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                name="bulletin_one_per_county_year_day", fields=["county", "year", "day"]
+            ),
+            models.UniqueConstraint(
+                name="bulletin_number_unique_per_county_year", fields=["county", "year", "number"]
+            ),
+            models.CheckConstraint(name="bulletin_number_positive", condition=Q(number__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(county)s%(year)s年第%(number)s期进展通报") % {
+            "county": self.county_id,
+            "year": self.year,
+            "number": self.number,
+        }

@@ -95,6 +95,19 @@ def schedule_notices() -> int:
     )
 
 
+# weekly bulletins
+
+
+@shared_task
+def publish_weekly_bulletins() -> int:
+    """Mondays: every county's bulletin of the week to Sunday; a second run makes none."""
+    from django.utils import timezone
+
+    from collection.services.bulletins import bulletins_publish_weekly
+
+    return bulletins_publish_weekly(today=timezone.localdate())
+
+
 @shared_task
 def post_proxy_batch(batch_id: int) -> str:
     """A batch the page marked 入账中: post it; a retry once it is posted does nothing."""

@@ -1,7 +1,9 @@
 from django.urls import path
 
 from collection.views import agents as agent_views
+from collection.views import bulletins as bulletin_views
 from collection.views import calls, counter, ledger
+from collection.views import inspection as inspection_views
 from collection.views import notices as notice_views
 from collection.views import payments as payment_views
 from collection.views import progress as progress_views
@@ -46,6 +48,12 @@ urlpatterns = [
         progress_views.TargetSheetView.as_view(),
         name="targets_sheet",
     ),
+    # the inspection worksheet of a township or village (views/inspection.py)
+    path(
+        "progress/<str:region_code>/inspection.xlsx",
+        inspection_views.InspectionSheetView.as_view(),
+        name="inspection_sheet",
+    ),
     # proxy batches (views/proxy.py)
     path("proxy/", proxy_views.ProxyBatchListView.as_view(), name="proxy_batch_list"),
     path("proxy/<int:pk>/", proxy_views.ProxyBatchDetailView.as_view(), name="proxy_batch_detail"),
@@ -71,9 +79,27 @@ urlpatterns = [
     path("revisits/draw/", revisit_views.RevisitDrawView.as_view(), name="revisit_draw"),
     path("revisits/<int:pk>/", revisit_views.RevisitDetailView.as_view(), name="revisit_detail"),
     path(
+        "revisits/<int:pk>/sheet.xlsx",
+        revisit_views.RevisitSheetDownloadView.as_view(),
+        name="revisit_sheet",
+    ),
+    path(
         "revisits/items/<int:pk>/",
         revisit_views.RevisitRecordView.as_view(),
         name="revisit_record",
+    ),
+    # weekly bulletins (views/bulletins.py)
+    path("bulletins/", bulletin_views.BulletinListView.as_view(), name="bulletin_list"),
+    path(
+        "bulletins/publish/", bulletin_views.BulletinPublishView.as_view(), name="bulletin_publish"
+    ),
+    path(
+        "bulletins/<int:pk>/", bulletin_views.BulletinDetailView.as_view(), name="bulletin_detail"
+    ),
+    path(
+        "bulletins/<int:pk>.xlsx",
+        bulletin_views.BulletinDownloadView.as_view(),
+        name="bulletin_download",
     ),
     # village agents (views/agents.py)
     path("agents/", agent_views.AgentListView.as_view(), name="agent_list"),

@@ -16,6 +16,9 @@ RECONCILIATION_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.AUDITOR,
 # Who sees the revisit samples: those who draw them (the county bureau, the tax bureau) and the
 # auditors; a township's payers are visited, its staff follow up the findings.
 REVISIT_ROLES = (User.Role.COUNTY, User.Role.TAX, User.Role.AUDITOR)
+# Who reads the county's weekly bulletins: the county's own offices. A bulletin names every
+# township and village, so township staff and agents, who see only their own, have no entry.
+BULLETIN_ROLES = (User.Role.COUNTY, User.Role.TAX, User.Role.AUDITOR)
 
 
 # The entries a menu gathers, so that a township clerk's sixteen entries fit one row.
@@ -28,7 +31,17 @@ MENUS = (
     (
         "collection",
         gettext_lazy("征缴"),
-        ("progress", "payments", "counter", "proxy", "agents", "notices", "ledger", "revisits"),
+        (
+            "progress",
+            "bulletins",
+            "payments",
+            "counter",
+            "proxy",
+            "agents",
+            "notices",
+            "ledger",
+            "revisits",
+        ),
     ),
 )
 
@@ -70,6 +83,8 @@ def navigation(request: HttpRequest) -> dict:
         ("notices", _("公示"), reverse("collection:notice_status")),
         ("agents", _("代收协办员"), reverse("collection:agent_list")),
     ]
+    if user.is_superuser or user.role in BULLETIN_ROLES:
+        items.append(("bulletins", _("进展通报"), reverse("collection:bulletin_list")))
     if user.is_superuser or user.role in REVISIT_ROLES:
         items.append(("revisits", _("回访抽样"), reverse("collection:revisit_list")))
     if user.is_superuser or user.role in RECONCILIATION_ROLES:

@@ -287,6 +287,7 @@ class AuditEntry(models.Model):
         "discrepancy.resolve": _("处理对账差异"),
         "revisit.draw": _("抽取回访对象"),
         "revisit.record": _("登记回访结果"),
+        "bulletin.publish": _("生成进展通报"),
     }
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from typing import TypedDict
 class Entry(TypedDict):
     name: str
     task: str
-    cron: dict[str, str]  # minute, hour, day_of_month
+    cron: dict[str, str]  # minute, hour, day_of_month, and day_of_week when not every day
     description: str
 
 
@@ -29,7 +29,7 @@ def install_periodic_tasks(apps, entries: Sequence[Entry]) -> None:
             hour=entry["cron"]["hour"],
             day_of_month=entry["cron"]["day_of_month"],
             month_of_year="*",
-            day_of_week="*",
+            day_of_week=entry["cron"].get("day_of_week", "*"),
             timezone="Asia/Shanghai",
         )
         PeriodicTask.objects.create(

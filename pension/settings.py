@@ -201,6 +201,7 @@ CELERY_TASK_ROUTES = {
     "collection.tasks.check_cash_limits": {"queue": "notices"},
     "collection.tasks.snapshot_progress": {"queue": "periodic"},
     "collection.tasks.generate_proxy_batches": {"queue": "periodic"},
+    "collection.tasks.publish_weekly_bulletins": {"queue": "periodic"},
     "enrollment.tasks.scan_benefits_due": {"queue": "periodic"},
     "collection.tasks.generate_proxy_batch": {"queue": "default"},
     "collection.tasks.post_proxy_batch": {"queue": "default"},

@@ -558,6 +558,37 @@ def agents_in_region_ids(codes: Iterable[str]) -> QuerySet:
     return User.villages.through.objects.filter(region__in=villages).values("user_id")
 
 
+@dataclass(frozen=True)
+class AgentInBreach:
+    """An agent over a 双限 limit on the check's day, with the limits broken."""
+
+    agent: User
+    kinds: list[str]
+    unremitted: Decimal
+
+
+def agents_in_breach(
+    *, region_code: str, day: datetime.date
+) -> tuple[datetime.date | None, list[AgentInBreach]]:
+    """The agents of the region over a 双限 limit at the latest daily check on or before `day`,
+    and that check's day: what the dashboard and the weekly bulletin show. Two queries."""
+    breaches = CashLimitBreach.objects.filter(
+        agent_id__in=agents_in_region_ids([region_code]), day__lte=day
+    )
+    latest = breaches.order_by("-day").values_list("day", flat=True).first()
+    if latest is None:
+        return None, []
+    agents: dict[int, AgentInBreach] = {}
+    for breach in (
+        breaches.filter(day=latest).select_related("agent").order_by("agent__username", "kind")
+    ):
+        entry = agents.setdefault(
+            breach.agent_id, AgentInBreach(breach.agent, [], breach.unremitted)
+        )
+        entry.kinds.append(breach.get_kind_display())
+    return latest, list(agents.values())
+
+
 def agent_villages(*, agent: User) -> QuerySet[Region]:
     return agent.villages.select_related("parent").order_by("code")
 

@@ -818,6 +818,27 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
     child_level = CHILD_LEVEL.get(region.level)
     if child_level is None:
         raise ValueError(_("征缴进度按县或乡镇查看：%(name)s不是县或乡镇") % {"name": region.name})
+    report = _progress_units(region=region, year=year, day=day, child_level=child_level)
+    if region.level == Region.Level.COUNTY:
+        report.units = progress_rank(report.units)
+    return report
+
+
+def progress_village_report(*, county: Region, year: int, day: datetime.date) -> ProgressReport:
+    """Every village of a county on the latest snapshot day on or before `day`, ranked across
+    the county with its bottom three marked (the weekly bulletin names them). Each village's
+    figures are the ones its township's `progress_report` shows."""
+    if county.level != Region.Level.COUNTY:
+        raise ValueError(_("村级排名按县查看：%(name)s不是县") % {"name": county.name})
+    report = _progress_units(region=county, year=year, day=day, child_level=Region.Level.VILLAGE)
+    report.units = progress_rank(report.units)
+    return report
+
+
+def _progress_units(
+    *, region: Region, year: int, day: datetime.date, child_level: str
+) -> ProgressReport:
+    """The units of `child_level` under `region`, unranked, with their total."""
     length = Region.CODE_LENGTH[child_level]
     snapshot = progress_snapshot_day(region=region, year=year, day=day)
     milestones = progress_milestones(region=region, year=year)
@@ -873,8 +894,6 @@ def progress_report(*, region: Region, year: int, day: datetime.date) -> Progres
         milestone=in_force,
         next_milestone=upcoming,
     )
-    if region.level == Region.Level.COUNTY:
-        units = progress_rank(units)
     return ProgressReport(
         region=region, year=year, day=day, snapshot_day=snapshot, milestones=milestones,
         total=total, units=units,

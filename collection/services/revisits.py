@@ -6,7 +6,8 @@ period: `townships` townships at random among those with payers in the period, t
 payers at random in each (each resident once, with one of their payments of the period). The
 draw is made with a seed that is kept, so it can be made again and checked. A visit's outcome is
 recorded on its item; a payer whose amount differs or who says they did not pay becomes a finding
-(疑点) for the township to follow up.
+(疑点) for the township to follow up. `revisit_sheet_rows` is the sheet taken on the visit,
+which the sample's page and its workbook both show.
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ from __future__ import annotations
 import datetime
 import random
 import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collection.models import Payment, RevisitItem, RevisitSample
+from collection.models import Payment, RevisitItem, RevisitSample, Tier
 from enrollment.models import Finding
 from pension.dates import start_of
+from pension.idnumber import mask
 from pension.models import Region, User
 from pension.services import audit_record
 
@@ -196,3 +202,111 @@ def revisit_record(
             note=note,
         )
     return item
+
+
+# --- the sheet taken on the visit ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevisitSheetRow:
+    """One payer's line of a sample's sheet: what the visitor reads out and what they found.
+
+    Only the masked ID number is carried: the sheet is printed and taken into villages.
+    """
+
+    item_id: int
+    township: str
+    village: str
+    group: str
+    name: str
+    masked_id: str
+    tier: str
+    amount: Decimal
+    channel: str
+    paid_on: datetime.date
+    agent: str
+    outcome: str
+    outcome_label: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime.datetime | None
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome == RevisitItem.Outcome.PENDING
+
+
+def _province_of(village_code: str) -> str:
+    return village_code[: Region.CODE_LENGTH[Region.Level.PROVINCE]]
+
+
+def _tier_labels(pairs: set[tuple[str, int]]) -> dict[tuple[str, int, Decimal], str]:
+    """The label of every tier (第3档 300 元) of the schedules of (province, year) `pairs`, in
+    one query; a tier's number is its place among its schedule's tiers ordered by amount."""
+    if not pairs:
+        return {}
+    wanted = reduce(or_, (Q(schedule__province_id=p, schedule__year=y) for p, y in pairs))
+    labels: dict[tuple[str, int, Decimal], str] = {}
+    position: dict[int, int] = {}
+    tiers = Tier.objects.filter(wanted).select_related("schedule").order_by("schedule_id", "amount")
+    for tier in tiers:
+        position[tier.schedule_id] = position.get(tier.schedule_id, 0) + 1
+        key = (tier.schedule.province_id, tier.schedule.year, tier.amount)
+        labels[key] = _("第%(position)s档 %(tier)s") % {
+            "position": position[tier.schedule_id],
+            "tier": tier,
+        }
+    return labels
+
+
+def revisit_sheet_rows(*, sample: RevisitSample) -> list[RevisitSheetRow]:
+    """The sample's payers by township, village and name, as the detail page and the workbook
+    (collection.exporters.revisits) show them.
+
+    Two queries whatever the sample's size: the items with their payment, resident, places,
+    recorder and the agent whose cash receipt became the payment; then the tiers of the
+    schedules the payments fall under. An amount that is no tier of its schedule (or of no
+    schedule at all) is shown as 非标准档次 for the visitor to ask about.
+    """
+    items = list(
+        sample.items.select_related(
+            "township", "payment__resident__village", "payment__resident__group",
+            "payment__cash_receipt__agent", "recorded_by",
+        ).order_by(
+            "township_id", "payment__resident__village_id", "payment__resident__name", "pk"
+        )
+    )  # fmt: skip
+    tiers = _tier_labels(
+        {
+            (_province_of(item.payment.resident.village_id), item.payment.contribution_year)
+            for item in items
+        }
+    )
+    off_tier = _("非标准档次")
+    rows = []
+    for item in items:
+        payment, resident = item.payment, item.payment.resident
+        # Not an agent's cash (or cash not yet posted): the reverse one-to-one is cached empty.
+        receipt = getattr(payment, "cash_receipt", None)
+        key = (_province_of(resident.village_id), payment.contribution_year, payment.amount)
+        rows.append(
+            RevisitSheetRow(
+                item_id=item.pk,
+                township=item.township.name,
+                village=resident.village.name,
+                group=resident.group.name if resident.group_id else "",
+                name=resident.name,
+                masked_id=mask(resident.id_number),
+                tier=tiers.get(key, off_tier),
+                amount=payment.amount,
+                channel=payment.get_channel_display(),
+                paid_on=timezone.localdate(payment.paid_at),
+                agent=receipt.agent.display_name if receipt is not None else "",
+                outcome=item.outcome,
+                outcome_label=item.get_outcome_display(),
+                note=item.note,
+                recorded_by=item.recorded_by.display_name if item.recorded_by_id else "",
+                recorded_at=item.recorded_at,
+            )
+        )
+    return rows

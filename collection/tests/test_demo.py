@@ -6,7 +6,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from collection.demo import DEMO_PASSWORD, build_plan, demo_regions, demo_seed
-from collection.models import ContributionSchedule, Payment, VillageProgress
+from collection.models import Bulletin, ContributionSchedule, Payment, VillageProgress
+from collection.services.bulletins import bulletin_figures
 from enrollment.models import Resident, SpecialGroupMembership
 from pension import idnumber
 from pension.models import Region, User
@@ -135,3 +136,15 @@ def test_the_demo_leaves_month_end_progress_that_matches_the_payments(seeded):
         .filter(kind__in=["personal", "proxy"]).values("resident_id").distinct().count()
     )  # fmt: skip
     assert sum(year_end.values_list("paid", flat=True)) == paying > 0
+
+
+def test_the_demo_keeps_each_countys_mid_year_bulletin_with_its_progress(seeded):
+    bulletins = Bulletin.objects.order_by("county_id")
+
+    assert [(b.county_id, b.day, b.number) for b in bulletins] == [
+        ("530927", datetime.date(2023, 6, 30), 1), ("622901", datetime.date(2023, 6, 30), 1),
+    ]  # fmt: skip
+    june = VillageProgress.objects.in_region("530927").filter(day=datetime.date(2023, 6, 30))
+    assert bulletin_figures(bulletins[0])["total"]["paid"] == sum(
+        june.values_list("paid", flat=True)
+    )

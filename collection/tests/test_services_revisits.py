@@ -3,14 +3,22 @@ county's personal payments of a period, the same again from the same seed; what 
 found, a difference becoming a finding."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from collection.models import Payment, RevisitItem, RevisitSample
+from collection.models import CashReceipt, Payment, RevisitItem, RevisitSample
 from collection.services import payment_record
-from collection.services.revisits import RevisitRefused, revisit_record, revisit_sample_draw
-from conftest import make_user, make_village
+from collection.services.revisits import (
+    RevisitRefused,
+    revisit_record,
+    revisit_sample_draw,
+    revisit_sheet_rows,
+)
+from conftest import make_group, make_user, make_village
 from enrollment.models import Finding
 from enrollment.tests.factories import ResidentFactory
 from pension.models import AuditEntry, Region, User
@@ -19,15 +27,63 @@ START, END = datetime.date(2023, 5, 1), datetime.date(2023, 5, 31)
 _vouchers = iter(range(1, 100_000))
 
 
-def pay(village, on, area="530927"):
-    resident = ResidentFactory(village=village, status="enrolled", area=area)
+def pay(village, on, area="530927", channel=Payment.Channel.WECHAT, group=None):
+    resident = ResidentFactory(village=village, group=group, status="enrolled", area=area)
     payment, _ = payment_record(
         resident=resident, contribution_year=2023, amount="300", kind=Payment.Kind.PERSONAL,
-        channel=Payment.Channel.WECHAT, source=Payment.Source.TAX_SYNC,
-        voucher_no=f"V-{next(_vouchers)}",
+        channel=channel, source=Payment.Source.TAX_SYNC, voucher_no=f"V-{next(_vouchers)}",
         paid_at=timezone.make_aware(datetime.datetime.combine(on, datetime.time(10))),
     )  # fmt: skip
     return payment
+
+
+def pay_cash(village, on, agent):
+    """A payment of cash `agent` collected, linked to their receipt as the remittance's tax
+    record leaves it (collection.services.agents)."""
+    payment = pay(village, on, channel=Payment.Channel.AGENT_CASH)
+    CashReceipt.objects.create(
+        agent=agent, resident=payment.resident, contribution_year=2023, amount=payment.amount,
+        collected_on=on, receipt_no=f"SJ-{payment.voucher_no}", payment=payment,
+    )  # fmt: skip
+    return payment
+
+
+def pay_off_tier(village, on, amount="350"):
+    """An amount no 2023 tier has, as an old import could have left it: written to the table,
+    since payment_record refuses it."""
+    resident = ResidentFactory(village=village, status="enrolled")
+    return Payment.objects.create(
+        resident=resident, contribution_year=2023, amount=Decimal(amount),
+        kind=Payment.Kind.PERSONAL, channel=Payment.Channel.BANK_COUNTER,
+        source=Payment.Source.IMPORT, voucher_no=f"V-{next(_vouchers)}",
+        paid_at=timezone.make_aware(datetime.datetime.combine(on, datetime.time(10))),
+    )  # fmt: skip
+
+
+def sample_of(county, payments):
+    """A sample holding exactly `payments`, each under its own township."""
+    sample = RevisitSample.objects.create(
+        county=county, period_start=START, period_end=END, townships=3, payers=6, seed=1
+    )
+    RevisitItem.objects.bulk_create(
+        RevisitItem(sample=sample, payment=p, township_id=p.resident.village_id[:9])
+        for p in payments
+    )
+    return sample
+
+
+def make_collector(village):
+    """The village's agent, 肖岩, who collects cash."""
+    agent = make_user(
+        "agent-nuoliang", User.Role.AGENT, village.parent, last_name="肖", first_name="岩"
+    )
+    agent.villages.add(village)
+    return agent
+
+
+@pytest.fixture
+def collector(village):
+    return make_collector(village)
 
 
 @pytest.fixture
@@ -146,3 +202,74 @@ def test_a_confirmed_payer_raises_nothing_and_a_difference_needs_a_note(county, 
 
     second.refresh_from_db()
     assert second.outcome == "pending" and not Finding.objects.exists()
+
+
+# --- the sheet -------------------------------------------------------------------------------
+
+
+def test_the_sheet_names_a_wechat_payers_tier_by_its_place_in_the_schedule_and_no_agent(
+    county, village
+):
+    group = make_group(village, 2)
+    payment = pay(village, START, group=group)
+
+    (row,) = revisit_sheet_rows(sample=sample_of(county, [payment]))
+
+    # Yunnan 2023: 100, 200, 300, ... yuan, so 300 is the third tier.
+    assert (row.tier, row.amount, row.agent) == ("第3档 300 元", Decimal("300.00"), "")
+    assert (row.township, row.village, row.group) == ("糯良乡", "糯良村", group.name)
+    assert (row.channel, row.paid_on, row.outcome_label) == ("微信", START, "待回访")
+
+
+def test_an_agents_cash_payment_names_the_agent_who_collected_it(county, village, collector):
+    payment = pay_cash(village, START, collector)
+
+    (row,) = revisit_sheet_rows(sample=sample_of(county, [payment]))
+
+    assert (row.tier, row.channel, row.agent) == ("第3档 300 元", "村协办员代收现金", "肖岩")
+
+
+def test_an_amount_that_is_no_tier_of_the_schedule_shows_as_non_standard(county, village):
+    payment = pay_off_tier(village, START, amount="350")
+
+    (row,) = revisit_sheet_rows(sample=sample_of(county, [payment]))
+
+    assert (row.tier, row.amount, row.agent) == ("非标准档次", Decimal("350.00"), "")
+
+
+def test_the_sheet_carries_masked_id_numbers_only(county, village):
+    payments = [pay(village, START), pay_off_tier(village, START)]
+
+    rows = revisit_sheet_rows(sample=sample_of(county, payments))
+
+    for row, payment in zip(rows, sorted(payments, key=lambda p: p.resident.name), strict=True):
+        id_number = payment.resident.id_number
+        assert row.masked_id == f"{id_number[:6]}********{id_number[-4:]}"
+        assert id_number not in repr(row)
+
+
+def test_the_sheet_takes_as_many_queries_for_thirty_payers_as_for_two(
+    county, village, collector, tax_user
+):
+    def queries(payments) -> int:
+        sample = sample_of(county, payments)
+        first = sample.items.first()
+        revisit_record(item=first, outcome="confirmed", actor=tax_user)
+        with CaptureQueriesContext(connection) as captured:
+            rows = revisit_sheet_rows(sample=sample)
+        assert len(rows) == len(payments)
+        return len(captured)
+
+    group = make_group(village, 1)
+    few = [pay(village, START), pay_cash(village, START, collector)]
+    many = [
+        maker()
+        for _ in range(10)
+        for maker in (
+            lambda: pay(village, START, group=group),
+            lambda: pay_cash(village, END, collector),
+            lambda: pay_off_tier(village, END),
+        )
+    ]
+
+    assert queries(few) == queries(many) == 2

@@ -11,6 +11,7 @@ def test_the_schedule_ships_the_campaign_entries_with_their_rhythm(db):
         "collection.tasks.snapshot_progress": ("*", "23", True),  # nightly, after the day's work
         "collection.tasks.check_cash_limits": ("*", "6", True),  # daily 双限
         "collection.tasks.schedule_notices": ("*", "6", True),  # daily notice due dates
+        "collection.tasks.publish_weekly_bulletins": ("*", "7", True),  # Mondays (day of week 1)
     }
 
 
@@ -25,5 +26,6 @@ def test_every_scheduled_campaign_task_exists_under_its_name():
         "collection.tasks.snapshot_progress",
         "collection.tasks.check_cash_limits",
         "collection.tasks.schedule_notices",
+        "collection.tasks.publish_weekly_bulletins",
     ):
         assert task in names, task

@@ -4,9 +4,10 @@ the visit, and the outcome of each payer. Thin: the rules live in collection.ser
 from __future__ import annotations
 
 import datetime
+import io
 
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from collection.exporters.revisits import write_revisit_sheet
 from collection.models import RevisitItem, RevisitSample
 from collection.services.revisits import (
     MIN_PAYERS,
@@ -22,7 +24,9 @@ from collection.services.revisits import (
     revisit_record,
     revisit_refusal,
     revisit_sample_draw,
+    revisit_sheet_rows,
 )
+from pension.http import XLSX, attachment
 from pension.views import CountyScopedMixin
 
 
@@ -108,18 +112,33 @@ class RevisitDetailView(RevisitMixin, DetailView):
     context_object_name = "sample"
 
     def get_context_data(self, **kwargs):
-        items = self.object.items.select_related(
-            "township",
-            "payment",
-            "payment__resident",
-            "payment__resident__village",
-            "recorded_by",
-        ).order_by("township_id", "payment__resident__village_id", "payment__resident__name")
+        items = revisit_sheet_rows(sample=self.object)
         may_record = not revisit_refusal(actor=self.request.user, county=self.object.county)
         outcomes = [(v, label) for v, label in RevisitItem.Outcome.choices if v != "pending"]
         return super().get_context_data(
             items=items, may_record=may_record, outcomes=outcomes, **kwargs
         )
+
+
+class RevisitSheetDownloadView(RevisitMixin, View):
+    """The sample's sheet as a workbook (ID numbers masked), for whoever may read the sample:
+    its county's bureau, tax bureau and auditors; anyone else gets 404."""
+
+    def get(self, request, pk: int):
+        sample = get_object_or_404(self.get_queryset(), pk=pk)
+        out = io.BytesIO()  # at most 50 townships of 50 payers: small enough to hold
+        write_revisit_sheet(sample=sample, out=out)
+        response = HttpResponse(out.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = attachment(
+            _("%(county)s回访表（抽样%(pk)s，%(start)s至%(end)s）.xlsx")
+            % {
+                "county": sample.county.name,
+                "pk": sample.pk,
+                "start": f"{sample.period_start:%Y-%m-%d}",
+                "end": f"{sample.period_end:%Y-%m-%d}",
+            }
+        )
+        return response
 
 
 class RevisitRecordView(RevisitMixin, View):

@@ -124,6 +124,15 @@ def upload(name: str = "名单.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, "公民身份号码,姓名\n".encode(), content_type="text/csv")
 
 
+def count_progress(world) -> None:
+    """The progress count a bulletin reads, as the nightly task takes it."""
+    import datetime
+
+    from collection.services.progress import progress_rebuild
+
+    progress_rebuild(county=world.county, year=2023, day=datetime.date(2023, 6, 20))
+
+
 def approve_batch(world) -> None:
     from collection.models import ProxyBatch
     from collection.services.proxy import proxy_batch_approve
@@ -301,6 +310,13 @@ TABLE: dict[str, Row] = {
         get=Expect(county=200, township=200, agent=404, tax=200, auditor=200, stranger=LOGIN,
                    neighbour=404, outsider=404, unassigned=404),
     ),
+    # The joint inspections' worksheet: county, tax and auditors, and the township itself; the
+    # village agent is the one inspected and is refused by role before the region is read.
+    "collection:inspection_sheet": Row(
+        kwargs=lambda w: {"region_code": w.township.code},
+        get=Expect(county=200, township=200, agent=403, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=404, outsider=404, unassigned=403),
+    ),
     # Readers of the township see its targets; a save by one of them comes back refused.
     "collection:targets": Row(
         kwargs=lambda w: {"region_code": w.township.code},
@@ -366,6 +382,33 @@ TABLE: dict[str, Row] = {
         get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
                    neighbour=404, outsider=404, unassigned=404),
     ),
+    # Bulletins are the county's: made by its bureau (the Monday task or the page), read by its
+    # tax bureau and auditors; township staff and agents have an empty list and no bulletin.
+    "collection:bulletin_list": Row(
+        get=Expect(county=200, township=200, agent=200, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=200, outsider=200, unassigned=200),
+    ),
+    "collection:bulletin_publish": Row(
+        get=Expect(county=405, township=405, agent=405, tax=405, auditor=405, stranger=LOGIN,
+                   neighbour=405, outsider=405, unassigned=405),
+        post=PostCheck(
+            writer="county",
+            prepare=count_progress,
+            data=lambda w: {"county": w.county.code, "day": "2023-06-20"},
+            expect={"township": 404, "agent": 404, "tax": 302, "auditor": 302,
+                    "stranger": LOGIN, "neighbour": 404, "outsider": 404, "unassigned": 404},
+        ),
+    ),
+    "collection:bulletin_detail": Row(
+        kwargs=lambda w: {"pk": w.bulletin.pk},
+        get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=404, outsider=404, unassigned=404),
+    ),
+    "collection:bulletin_download": Row(
+        kwargs=lambda w: {"pk": w.bulletin.pk},
+        get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=404, outsider=404, unassigned=404),
+    ),
     # Revisit samples are the county's: drawn by its bureau and its tax bureau, read by its
     # auditors; township staff and agents have an empty list and no sample.
     "collection:revisit_list": Row(
@@ -384,6 +427,11 @@ TABLE: dict[str, Row] = {
         ),
     ),
     "collection:revisit_detail": Row(
+        kwargs=lambda w: {"pk": w.revisit.pk},
+        get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
+                   neighbour=404, outsider=404, unassigned=404),
+    ),
+    "collection:revisit_sheet": Row(
         kwargs=lambda w: {"pk": w.revisit.pk},
         get=Expect(county=200, township=404, agent=404, tax=200, auditor=200, stranger=LOGIN,
                    neighbour=404, outsider=404, unassigned=404),

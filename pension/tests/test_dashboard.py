@@ -255,7 +255,7 @@ def test_agents_over_a_limit_on_the_latest_check_are_listed(
 
     agents = tile(response, "agents")
     assert agents["day"] == datetime.date(2023, 7, 19)
-    assert [(a["agent"], a["kinds"]) for a in agents["agents"]] == [(agent, ["现金留存超过天数"])]
+    assert [(a.agent, a.kinds) for a in agents["agents"]] == [(agent, ["现金留存超过天数"])]
 
 
 def test_notices_due_before_today_and_not_generated_are_overdue(

@@ -29,12 +29,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from collection.models import (
     AgentProfile,
+    Bulletin,
     Payment,
     ProxyBatch,
     ProxyGeneration,
     RevisitItem,
     RevisitSample,
 )
+from collection.services.bulletins import bulletin_compose
 from collection.services.proxy import proxy_batch_generate
 from conftest import make_group, make_user, make_village
 from enrollment.models import Finding, Resident
@@ -94,6 +96,7 @@ class World:
     run: ReconciliationRun
     discrepancy: Discrepancy
     revisit: RevisitSample
+    bulletin: Bulletin
 
 
 def session_of(user: User) -> str:
@@ -163,6 +166,11 @@ def build_world() -> World:
         period_end=datetime.date(2023, 6, 30), townships=3, payers=6, seed=2023,
     )  # fmt: skip
     RevisitItem.objects.create(sample=revisit, payment=payment, township=township)
+    day = datetime.date(2023, 6, 18)
+    bulletin = Bulletin.objects.create(
+        county=county, year=2023, day=day, number=1,
+        content=bulletin_compose(county=county, year=2023, day=day),
+    )  # fmt: skip
 
     return World(
         county=county, township=township, village=village, group=group, users=users,
@@ -179,6 +187,7 @@ def build_world() -> World:
         ),
         run=make_run(county, datetime.date(2023, 5, 1), run_by=county_user),
         discrepancy=tax_not_posted(county, resident), revisit=revisit,
+        bulletin=bulletin,
     )  # fmt: skip
 
 
