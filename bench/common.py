@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -114,6 +115,9 @@ def django_setup(url: str) -> None:
     import django
 
     django.setup()
+    # A request made in this process (the test client's) would print its access-log line
+    # among the figures; servers started by a benchmark keep theirs.
+    logging.getLogger("pension.access").setLevel(logging.WARNING)
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:

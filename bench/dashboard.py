@@ -14,6 +14,7 @@ Timed: the dashboard page of the county and of one township through Django's tes
 (server time: the view, every tile's queries and the template, no network), the median of
 --runs requests after one warm-up, with the number of queries a request makes; then each
 tile's own time on the county, to see which one costs what. Target: under 200 ms. Then the
+county's weekly bulletin: its figures composed, its page and its workbook. Then the
 four lists (residents, payments, findings, differences) and their staff API for the county and
 the township: the first page, a page sorted by a column and a search by ID number, each with
 its query count; and the export of all the county's residents (skip it with --no-export).
@@ -81,10 +82,10 @@ def load_the_rest(*, findings: int) -> dict[str, int]:
             """
             INSERT INTO collection_villageprogress
                 (village_id, year, day, expected, paid, proxy_paid, amount, proxy_qualifying,
-                 proxy_qualifying_paid, benefits_due)
+                 proxy_qualifying_paid, benefits_due, cash_paid, cash_amount)
             SELECT p.village_id, p.year, d.day, p.expected,
                    p.paid * (180 - (DATE %s - d.day)) / 180, 0, 0, p.proxy_qualifying, 0,
-                   p.benefits_due
+                   p.benefits_due, 0, 0
             FROM collection_villageprogress p CROSS JOIN UNNEST(%s::date[]) AS d(day)
             WHERE p.day = %s
             """,
@@ -199,6 +200,37 @@ def tile_times(region, runs: int) -> list[tuple[str, float]]:
             times.append(since(started) * 1000)
         figures.append((tile.key, statistics.median(times)))
     return figures
+
+
+def bulletin_figures_line(county, user, runs: int) -> list[str]:
+    """The county's weekly bulletin as of the benchmark's day: its figures composed (what the
+    Monday task reads), then the kept bulletin's page and workbook, each with its queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from collection.services.bulletins import bulletin_compose, bulletin_publish
+
+    bulletin_compose(county=county, year=YEAR, day=DAY)
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            content = bulletin_compose(county=county, year=YEAR, day=DAY)
+            times.append(since(started) * 1000)
+    queries = len(captured)  # before a request clears the connection's query log
+    bulletin, _created = bulletin_publish(county=county, day=DAY, actor=None)
+    client = Client()
+    client.force_login(user)
+    page = timed_get(client, reverse("collection:bulletin_detail", args=[bulletin.pk]), runs)
+    sheet = timed_get(client, reverse("collection:bulletin_download", args=[bulletin.pk]), runs)
+    return [
+        f"  weekly bulletin of the county ({len(content['townships'])} townships, "
+        f"{len(content['villages'])} villages): figures composed in {statistics.median(times):.0f}"
+        f" ms/{queries} q, page {page['median']:.0f} ms/{page['queries']} q, workbook "
+        f"{sheet['median']:.0f} ms/{sheet['queries']} q (median of {runs})"
+    ]
 
 
 # The four lists and their staff API, as a user opens them: the first page by default, sorted
@@ -333,6 +365,8 @@ def main() -> None:
             print("  the county's tiles, each on its own (median):")
             for key, ms in tile_times(county, max(5, args.runs // 3)):
                 print(f"    {key:<15} {ms:7.1f} ms")
+            for line in bulletin_figures_line(county, staff, max(5, args.runs // 3)):
+                print(line)
             list_runs = max(3, args.runs // 3)
             for label, user in (("county", staff), (f"township {township.name}", clerk)):
                 print(f"  lists of the {label} (median of {list_runs}, queries each):")
