@@ -292,8 +292,9 @@ def progress_headings() -> tuple[str, ...]:
         _("当前节点目标"),
         _("差额"),
         _("是否达到进度"),
-        _("完成率排名"),
-        _("排名后三名"),
+        # The rank among the township's villages only: the county-wide ranking, whose bottom
+        # three are criticised, is the weekly bulletin's.
+        _("乡镇内排名"),
         *remark_headings(),
     )
 
@@ -313,7 +314,6 @@ def _progress_values(
         unit.gap,
         _progress_verdict(unit),
         rank,
-        _yes_no(unit.bottom) if ranked else None,
         *REMARKS,
     )
 

@@ -188,7 +188,7 @@ def inspection_worksheet(*, region: Region, year: int, day: datetime.date) -> In
         names.append(region.name)
 
     report = progress_report(region=township, year=year, day=day)
-    progress_rank(report.units)  # sets each village's rank and bottom-three mark in place
+    progress_rank(report.units)  # sets each village's rank among the township's in place
     cash_ranks = {unit.code: n for n, unit in enumerate(cash_share_ranking(report.units), 1)}
     if region.level == Region.Level.VILLAGE:
         units, total = [unit for unit in report.units if unit.code == region.code], None

@@ -229,7 +229,7 @@ def test_a_village_below_the_milestone_is_marked_with_its_gap(world):
     found = {line["村(社区)"]: line for line in lines}
     behind, ahead, total = found["糯良村"], found["班考村"], found["合计"]
     assert (behind["完成率(%)"], behind["当前节点目标"], behind["差额"]) == (50, "6月30日前60%", 10)
-    assert behind["是否达到进度"] == "否（未达进度）" and behind["完成率排名"] == "2/2"
+    assert behind["是否达到进度"] == "否（未达进度）" and behind["乡镇内排名"] == "2/2"
     assert (ahead["差额"], ahead["是否达到进度"]) == (0, "是")
     assert (total["任务数"], total["已缴人数"], total["完成率(%)"]) == (200, 120, 60)
 
@@ -302,7 +302,7 @@ def test_a_village_worksheet_holds_that_village_its_groups_and_its_agents_only(w
     assert {line["村(社区)"] for line in table(book, "公示告知书")[1]} == {"糯良村"}
     assert [line["协办员"] for line in table(book, "承诺书")[1]] == ["李", "王"]
     [progress] = table(book, "征缴进度")[1]
-    assert (progress["村(社区)"], progress["差额"], progress["完成率排名"]) == ("糯良村", 10, "2/2")
+    assert (progress["村(社区)"], progress["差额"], progress["乡镇内排名"]) == ("糯良村", 10, "2/2")
     [cash] = table(book, "现金征收占比")[1]
     assert (cash["村(社区)"], cash["现金征收占比(%)"]) == ("糯良村", 40)
 
