@@ -83,6 +83,8 @@ def bulletin_sheets(figures: dict[str, Any]) -> Iterator[Sheet]:
         [_("现金缴费占比(%)"), total["cash_share"]],
         [_("预计下一节点完成率(%)"), forecast["projected_rate"]],
         [_("每日需缴人数"), forecast["needed_per_day"]],
+        [_("预计不能按期完成的乡镇(个)"), len(figures["forecast"]["missing"])],
+        [_("预计不能按期完成的村(个)"), len(figures["forecast"].get("missing_villages", []))],
         [
             _("预测方法"),
             _("按最近%(days)s天的日均新增缴费人数线性推算") % {"days": figures["forecast"]["days"]},
@@ -104,12 +106,15 @@ def bulletin_sheets(figures: dict[str, Any]) -> Iterator[Sheet]:
                  forecast["needed_per_day"], ""])  # fmt: skip
     yield _("乡镇进度"), header, rows
 
-    header = [_("排名"), _("乡镇"), _("村(社区)"), *_unit_header(), _("备注")]
-    rows = [
-        [unit["rank"], unit["township"], unit["name"], *_unit_values(unit),
-         _mark(unit)]
-        for unit in figures["villages"]
-    ]  # fmt: skip
+    header = [_("排名"), _("乡镇"), _("村(社区)"), *_unit_header(),
+              _("预计节点完成率(%)"), _("每日需缴人数"), _("备注")]  # fmt: skip
+    rows = []
+    for unit in figures["villages"]:
+        projection = unit.get("forecast") or {}
+        rows.append([
+            unit["rank"], unit["township"], unit["name"], *_unit_values(unit),
+            projection.get("projected_rate"), projection.get("needed_per_day"), _mark(unit),
+        ])  # fmt: skip
     yield _("村进度"), header, rows
 
     rows = [

@@ -10,7 +10,8 @@ the units at 98% or more commended. A bulletin holds, as of its day:
 - the units at or above COMMEND_RATE, for commendation;
 - the proxy payments still missing (应代尽代), the agents over a 双限 limit and the notices
   overdue;
-- the forecast to the next milestone at the pace of the last 14 days.
+- the forecast to the next milestone at the pace of the last 14 days, of every township and
+  village.
 
 Every figure is read with the service the dashboard's tile uses for the same region, year and
 day, so a bulletin and the dashboard agree. Its content is frozen when it is made (JSON, kept in
@@ -33,7 +34,12 @@ from django.utils.translation import gettext as _
 
 from collection.models import Bulletin, Milestone
 from collection.services.agents import agents_in_breach
-from collection.services.forecast import FORECAST_DAYS, Forecast, progress_forecast
+from collection.services.forecast import (
+    FORECAST_DAYS,
+    Forecast,
+    progress_forecast,
+    village_report,
+)
 from collection.services.notices import notices_overdue
 from collection.services.progress import (
     ProgressUnit,
@@ -153,6 +159,9 @@ def bulletin_compose(*, county: Region, year: int, day: datetime.date) -> dict[s
     villages = progress_village_report(county=county, year=year, day=day)
     villages_before = progress_village_report(county=county, year=year, day=previous_day)
     forecast = progress_forecast(region=county, year=year, day=day, report=report)
+    village_forecast = progress_forecast(
+        region=county, year=year, day=day, report=villages, read=village_report
+    )
 
     earlier = {unit.code: unit for unit in before.units}
     townships = [_unit(unit, earlier.get(unit.code)) for unit in report.units]
@@ -167,6 +176,9 @@ def bulletin_compose(*, county: Region, year: int, day: datetime.date) -> dict[s
     projections = {f.unit.code: _forecast(f) for f in forecast.units}
     for row in townships:
         row["forecast"] = projections.get(row["code"])
+    village_projections = {f.unit.code: _forecast(f) for f in village_forecast.units}
+    for row in village_rows:
+        row["forecast"] = village_projections.get(row["code"])
 
     check_day, breaching = agents_in_breach(region_code=county.code, day=day)
     villages_of = _agent_villages([entry.agent.pk for entry in breaching])
@@ -233,6 +245,9 @@ def bulletin_compose(*, county: Region, year: int, day: datetime.date) -> dict[s
             "milestone": _milestone(forecast.total.milestone),
             "total": _forecast(forecast.total),
             "missing": [projections[f.unit.code]["name"] for f in forecast.missing],
+            "missing_villages": _named(
+                row for row in village_rows if row["forecast"] and row["forecast"]["will_miss"]
+            ),
         },
     }
     return _frozen(content)

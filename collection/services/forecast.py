@@ -12,11 +12,18 @@ Both ends of the window are read with `progress_report`, so the figures are the 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from collection.models import Milestone
-from collection.services.progress import PERCENT, ProgressReport, ProgressUnit, progress_report
+from collection.services.progress import (
+    PERCENT,
+    ProgressReport,
+    ProgressUnit,
+    progress_report,
+    progress_village_report,
+)
 from pension.models import Region
 
 FORECAST_DAYS = 14
@@ -61,16 +68,20 @@ class ForecastReport:
 
 
 def progress_forecast(
-    *, region: Region, year: int, day: datetime.date, report: ProgressReport | None = None
+    *,
+    region: Region,
+    year: int,
+    day: datetime.date,
+    report: ProgressReport | None = None,
+    read: Callable[..., ProgressReport] = progress_report,
 ) -> ForecastReport:
     """The forecast of a county's townships or a township's villages, and of the whole, from
     the snapshot on or before `day` and the one FORECAST_DAYS days before it. `report` is the
-    day's progress report when the caller has it already (the dashboard)."""
-    now = report or progress_report(region=region, year=year, day=day)
+    day's progress report when the caller has it already (the dashboard); `read` reads a
+    report for a region, year and day (a county's villages: `village_report`)."""
+    now = report or read(region=region, year=year, day=day)
     snapshot = now.snapshot_day or day
-    then = progress_report(
-        region=region, year=year, day=snapshot - datetime.timedelta(days=FORECAST_DAYS)
-    )
+    then = read(region=region, year=year, day=snapshot - datetime.timedelta(days=FORECAST_DAYS))
     coming = next((m for m in now.milestones if m.due_on > snapshot), None)
     earlier = {unit.code: unit for unit in then.units}
     window = (snapshot - then.snapshot_day).days if then.snapshot_day else 0
@@ -83,6 +94,11 @@ def progress_forecast(
         total=forecast(now.total, then.total),
         units=[forecast(unit, earlier.get(unit.code)) for unit in now.units],
     )  # fmt: skip
+
+
+def village_report(*, region: Region, year: int, day: datetime.date) -> ProgressReport:
+    """`read` for the forecast of every village of a county (the weekly bulletin's)."""
+    return progress_village_report(county=region, year=year, day=day)
 
 
 def _forecast(

@@ -142,6 +142,34 @@ def test_the_bulletin_shows_the_dashboards_figures_for_the_same_day(client, coun
     assert figures["forecast"]["missing"] == [f.unit.name for f in forecast.missing]
 
 
+def test_each_village_has_the_forecast_its_townships_dashboard_shows(
+    client, county_user, campaign
+):
+    slow = make_village(township(TOWNSHIPS[5]), 200, "慢村")
+    snapshot(slow, SUNDAY - datetime.timedelta(14), 100, 10)
+    snapshot(slow, SUNDAY, 100, 24)  # a payer a day: 70 of 100 by 31 August, short of 90%
+    bulletin, _ = publish(campaign)
+    figures = bulletin_figures(bulletin)
+
+    for code in (*TOWNSHIPS[:2], TOWNSHIPS[5]):
+        tiles = dashboard_on(client, county_user, township(code), SUNDAY)
+        expected = {
+            f.unit.code: (f.projected_rate, f.needed_per_day, f.will_miss)
+            for f in tiles["forecast"]["forecast"].units
+        }
+        shown = {
+            u["code"]: (u["forecast"]["projected_rate"], u["forecast"]["needed_per_day"],
+                        u["forecast"]["will_miss"])
+            for u in figures["villages"]
+            if u["code"].startswith(code)
+        }  # fmt: skip
+        assert shown == expected
+    # The others gain 20 of 100 in 14 days: 100% by 31 August at that pace.
+    assert figures["forecast"]["missing_villages"] == [
+        {"name": "慢村", "rate": Decimal("24.00"), "township": "糯良乡"}
+    ]
+
+
 def test_each_unit_shows_its_change_since_the_same_day_a_week_before(campaign):
     bulletin, _ = publish(campaign)
 
