@@ -47,6 +47,7 @@ from collection.services.progress import (
     progress_village_report,
 )
 from collection.services.schedules import schedule_for
+from pension.dashboard import dashboard_default_year
 from pension.models import Region, User
 from pension.services import audit_record
 
@@ -86,6 +87,13 @@ def bulletin_refusal(*, actor: User | None, county: Region) -> str:
 def bulletin_week_day(today: datetime.date) -> datetime.date:
     """The day the week's bulletin runs to: the Sunday before `today` (on a Monday, yesterday)."""
     return today - datetime.timedelta(days=today.isoweekday())
+
+
+def bulletin_default_period(*, county: Region, today: datetime.date) -> tuple[int, datetime.date]:
+    """The year and day the bulletin form offers: the dashboard's year for the county, and the
+    last Sunday, or the last Sunday of that year when its campaign is over."""
+    year = dashboard_default_year(county, today.year)
+    return year, bulletin_week_day(min(today, datetime.date(year + 1, 1, 1)))
 
 
 # --- the content -----------------------------------------------------------------------------

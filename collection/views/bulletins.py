@@ -21,17 +21,14 @@ from collection.models import Bulletin
 from collection.services.bulletins import (
     COMMEND_RATE,
     BulletinRefused,
+    bulletin_default_period,
     bulletin_figures,
     bulletin_publish,
     bulletin_refusal,
-    bulletin_week_day,
 )
 from collection.services.schedules import schedule_years
-from pension.dashboard import dashboard_default_year
 from pension.http import XLSX, attachment
 from pension.views import CountyScopedMixin
-
-ONE_DAY = datetime.timedelta(days=1)
 
 
 class BulletinMixin(CountyScopedMixin):
@@ -57,9 +54,7 @@ class BulletinListView(BulletinMixin, ListView):
         for county in self.counties().order_by("code"):
             if bulletin_refusal(actor=self.request.user, county=county):
                 continue
-            year = dashboard_default_year(county, today.year)
-            # The last Sunday, or the last Sunday of a campaign year that is over.
-            day = bulletin_week_day(min(today, datetime.date(year, 12, 31) + ONE_DAY))
+            year, day = bulletin_default_period(county=county, today=today)
             publishers.append(
                 {"county": county, "years": schedule_years(province_code=county.code[:2]),
                  "year": year, "day": day}
