@@ -142,9 +142,7 @@ def test_the_bulletin_shows_the_dashboards_figures_for_the_same_day(client, coun
     assert figures["forecast"]["missing"] == [f.unit.name for f in forecast.missing]
 
 
-def test_each_village_has_the_forecast_its_townships_dashboard_shows(
-    client, county_user, campaign
-):
+def test_each_village_has_the_forecast_its_townships_dashboard_shows(client, county_user, campaign):
     slow = make_village(township(TOWNSHIPS[5]), 200, "慢村")
     snapshot(slow, SUNDAY - datetime.timedelta(14), 100, 10)
     snapshot(slow, SUNDAY, 100, 24)  # a payer a day: 70 of 100 by 31 August, short of 90%
