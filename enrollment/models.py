@@ -276,6 +276,7 @@ class Finding(models.Model):
         UNKNOWN_PERSON = "unknown_person", _("名单人员未在册")
         BENEFIT_DUE = "benefit_due", _("达到领取条件未领取待遇")
         REVISIT_DIFFERS = "revisit_differs", _("回访情况不符")
+        TRANSFER_IN = "transfer_in", _("户籍迁入，参保在外县")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待处理")

@@ -23,6 +23,7 @@ COUNT_LABELS = {
     "absent": gettext_lazy("在册无户籍"),
     "name_mismatch": gettext_lazy("姓名不符"),
     "moved_village": gettext_lazy("村间迁移"),
+    "transfer_in": gettext_lazy("迁入（参保在外县）"),
     "conflicting_columns": gettext_lazy("性别/出生日期列不符"),
     "added": gettext_lazy("新增"),
     "removed": gettext_lazy("移出"),

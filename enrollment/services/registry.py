@@ -62,6 +62,7 @@ COUNT_KEYS = [
     "absent",
     "name_mismatch",
     "moved_village",
+    "transfer_in",
     "conflicting_columns",
 ]
 
@@ -323,6 +324,25 @@ def _compare(
                 WHERE d.status = 'moved_out' AND {on_file}
                   AND d.rstatus NOT IN ('deceased', 'cancelled')""",
             [_("公安户籍登记为迁出"), prefix],
+        )
+        # On file in another county: the registry has them here now, and their insurance is to
+        # be transferred (转移接续) before they pay here. A finding for the township of the
+        # village the registry names; nothing of the other county's file changes, and its own
+        # comparison finds them absent from its registry.
+        elsewhere, elsewhere_params = sql_message(
+            _("户籍已在本县，参保登记在%(county)s，需办理参保关系转移接续"),
+            county="COALESCE((SELECT x.name FROM pension_region x"
+            " WHERE x.code = SUBSTR(d.rvillage, 1, 6)), SUBSTR(d.rvillage, 1, 6))",
+        )
+        counts["transfer_in"] = finding(
+            Finding.Kind.TRANSFER_IN,
+            f"""SELECT d.id_number, d.name, CAST(NULL AS bigint) AS resident_id,
+                       d.village_id AS region_id,
+                       {elsewhere} AS detail
+                FROM {diff} d
+                WHERE d.status = 'normal' AND d.rid IS NOT NULL AND d.rvillage NOT LIKE %s
+                  AND d.rstatus NOT IN ('deceased', 'cancelled')""",
+            [*elsewhere_params, f"{region.code[: Region.CODE_LENGTH[Region.Level.COUNTY]]}%"],
         )
         job_progress(job, progress=85, stage=_("登记新增人员"))
 

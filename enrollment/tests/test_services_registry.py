@@ -247,6 +247,48 @@ def test_a_person_on_file_in_another_county_is_neither_registered_again_nor_move
     assert far_resident.village_id.startswith("622901")
 
 
+def test_a_person_on_file_in_another_county_is_a_transfer_finding_for_the_village_they_live_in(
+    county, village, on_file, far_resident
+):
+    outcome = run(county, [row_of(on_file), row_of(far_resident, code=village.code)])
+
+    assert outcome.counts["transfer_in"] == 1
+    finding = Finding.objects.get(kind=Finding.Kind.TRANSFER_IN)
+    assert (finding.id_number, finding.region_id, finding.resident) == (
+        far_resident.id_number, village.code, None,
+    )  # fmt: skip
+    assert finding.detail == "户籍已在本县，参保登记在临夏市，需办理参保关系转移接续"
+    assert (
+        run(county, [row_of(on_file), row_of(far_resident, code=village.code)]).counts[
+            "transfer_in"
+        ]
+        == 0
+    )  # the same file again: the finding is open already
+
+
+def test_a_person_deceased_in_another_county_is_no_transfer(county, village, on_file, far_resident):
+    far_resident.status = Resident.Status.DECEASED
+    far_resident.save()
+
+    outcome = run(county, [row_of(on_file), row_of(far_resident, code=village.code)])
+
+    assert outcome.counts["transfer_in"] == 0
+    assert not Finding.objects.filter(kind=Finding.Kind.TRANSFER_IN).exists()
+
+
+def test_a_township_comparison_leaves_a_resident_of_another_township_to_the_county(
+    township, other_village, village, on_file
+):
+    neighbour = ResidentFactory(village=other_village)
+
+    registry_import(
+        source=registry_file([row_of(on_file), row_of(neighbour, code=village.code)]),
+        region=township, as_of=AS_OF, filename="registry.csv",
+    )  # fmt: skip
+
+    assert not Finding.objects.filter(kind=Finding.Kind.TRANSFER_IN).exists()
+
+
 def test_the_registry_reader_counts_title_rows_in_row_numbers(county, village):
     good = [make_id_number("530927", datetime.date(1980 + n, 1, 1)) for n in range(2)]
     outcome = run(county, [
