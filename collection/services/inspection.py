@@ -42,6 +42,16 @@ from pension.dates import start_of
 from pension.models import Region, User
 
 INSPECTION_LEVELS = (Region.Level.TOWNSHIP, Region.Level.VILLAGE)
+# Who takes the worksheet: the joint inspection (the county bureau, the tax bureau, auditors)
+# and the township for its self-inspection; a village agent is the one inspected.
+INSPECTING_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.TAX, User.Role.AUDITOR)
+
+
+def inspection_may_download(user: User) -> bool:
+    """Whether `user`'s role takes inspection worksheets (their region is the view's to check)."""
+    return user.is_superuser or user.role in INSPECTING_ROLES
+
+
 # "Whether the daily check found a breach lately": the month before the worksheet's day.
 BREACH_WINDOW_DAYS = 30
 
@@ -353,12 +363,14 @@ def inspection_agents(*, region: Region, day: datetime.date) -> list[AgentLine]:
 
 __all__ = [
     "BREACH_WINDOW_DAYS",
+    "INSPECTING_ROLES",
     "INSPECTION_LEVELS",
     "AgentLine",
     "InspectionWorksheet",
     "NoticeLine",
     "NoticeVerdict",
     "inspection_agents",
+    "inspection_may_download",
     "inspection_notices",
     "inspection_worksheet",
 ]

@@ -19,13 +19,15 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from collection.exporters.inspection import write_inspection_workbook
-from collection.services.inspection import INSPECTION_LEVELS, inspection_worksheet
+from collection.services.inspection import (
+    INSPECTION_LEVELS,
+    inspection_may_download,
+    inspection_worksheet,
+)
 from collection.views.progress import PeriodForm
 from pension.http import XLSX
-from pension.models import Region, User
+from pension.models import Region
 from pension.views import RegionScopedMixin
-
-INSPECTING_ROLES = (User.Role.COUNTY, User.Role.TOWNSHIP, User.Role.TAX, User.Role.AUDITOR)
 
 
 class InspectionSheetView(RegionScopedMixin, View):
@@ -40,8 +42,7 @@ class InspectionSheetView(RegionScopedMixin, View):
         return super().get_queryset().filter(level__in=INSPECTION_LEVELS)
 
     def get(self, request, region_code: str):
-        user = request.user
-        if not (user.is_superuser or user.role in INSPECTING_ROLES):
+        if not inspection_may_download(request.user):
             raise PermissionDenied(_("您的岗位无权下载检查工作底稿"))
         region = get_object_or_404(self.get_queryset(), code=region_code)
         year, day = PeriodForm(request.GET or None).period()
